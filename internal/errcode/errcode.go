@@ -28,8 +28,8 @@ const (
 	ManifestBlobUnknown
 	// ManifestTooLarge is a manifest over the 4 MiB limit.
 	ManifestTooLarge
-	// ManifestReferenced is a manifest that an index still references.
-	ManifestReferenced
+	// Referenced is a manifest or blob that a stored manifest still references.
+	Referenced
 	TagInvalid
 	PaginationInvalid
 	Unsupported
@@ -52,7 +52,7 @@ var names = [...]string{
 	ManifestUnknown:     "ManifestUnknown",
 	ManifestBlobUnknown: "ManifestBlobUnknown",
 	ManifestTooLarge:    "ManifestTooLarge",
-	ManifestReferenced:  "ManifestReferenced",
+	Referenced:          "Referenced",
 	TagInvalid:          "TagInvalid",
 	PaginationInvalid:   "PaginationInvalid",
 	Unsupported:         "Unsupported",

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/berth-registry/berth/internal/blob/fs"
+	"github.com/berth-registry/berth/internal/config"
+	"github.com/berth-registry/berth/internal/meta/sqlite"
+	"github.com/berth-registry/berth/internal/oci"
+	"github.com/berth-registry/berth/internal/registry"
+	"github.com/berth-registry/berth/internal/server"
+	"github.com/spf13/cobra"
+)
+
+func serveCommand() *cobra.Command {
+	var cfg config.Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the registry",
+		Long: `Run the registry: the OCI Distribution API under /v2/ on one port, with blobs on the
+local filesystem and metadata in SQLite under --data-dir.
+
+Every flag can also be set with an environment variable (BERTH_ and the flag name in
+upper case with '_' for '-', e.g. BERTH_DATA_DIR) or as a key of the YAML file given
+with --config (e.g. "data-dir: /var/lib/berth"). Flags win over the environment, the
+environment wins over the file, and the file wins over the defaults.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := config.Resolve(cmd.Flags(), os.LookupEnv); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("invalid configuration: %w", err)
+			}
+			return serve(cmd.Context(), &cfg)
+		},
+	}
+	cfg.RegisterFlags(cmd.Flags())
+	return cmd
+}
+
+func newLogger(cfg *config.Config) *slog.Logger {
+	level, _ := cfg.Level()
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func serve(ctx context.Context, cfg *config.Config) error {
+	log := newLogger(cfg)
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	metaPath, _ := cfg.MetadataPath()
+	blobsDir, _ := cfg.BlobsDir()
+	if err := os.MkdirAll(filepath.Dir(metaPath), 0o755); err != nil {
+		return fmt.Errorf("create metadata dir: %w", err)
+	}
+	store, err := sqlite.Open(ctx, metaPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	blobs, err := fs.New(blobsDir)
+	if err != nil {
+		return err
+	}
+	reg := registry.New(store, blobs, registry.Config{
+		CreateOnPush: cfg.CreateOnPush,
+		UploadExpiry: cfg.UploadExpiry,
+	}, log)
+	srv := server.New(server.Options{
+		Addr:            cfg.Addr,
+		TLSCert:         cfg.TLSCert,
+		TLSKey:          cfg.TLSKey,
+		AccessLog:       cfg.AccessLog,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	}, log, oci.New(reg, log), reg.Ready)
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	dataDir, _ := filepath.Abs(cfg.DataDir)
+	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
+		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush)
+
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go reg.RunUploadPurger(purgeCtx, cfg.UploadPurgeInterval)
+
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("berth stopped")
+	return nil
+}

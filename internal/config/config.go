@@ -1,0 +1,210 @@
+// Package config holds berth's typed configuration and resolves it from four sources,
+// in order of precedence: command-line flags, BERTH_* environment variables, a YAML
+// file (--config), and built-in defaults.
+//
+// Every setting has one name, used in all three places: flag --upload-expiry,
+// variable BERTH_UPLOAD_EXPIRY, file key upload-expiry (or upload_expiry).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the configuration of `berth serve`.
+type Config struct {
+	ConfigFile          string
+	Addr                string
+	DataDir             string
+	Metadata            string
+	Blobs               string
+	TLSCert             string
+	TLSKey              string
+	CreateOnPush        bool
+	UploadExpiry        time.Duration
+	UploadPurgeInterval time.Duration
+	LogLevel            string
+	LogFormat           string
+	AccessLog           bool
+	ShutdownTimeout     time.Duration
+}
+
+// RegisterFlags adds every setting to fs as a flag with its default, bound to c.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.ConfigFile, "config", "", "YAML configuration file; its keys are the flag names")
+	fs.StringVar(&c.Addr, "addr", "0.0.0.0:5000", "address to listen on (host:port; port 0 picks a free port)")
+	fs.StringVar(&c.DataDir, "data-dir", "./berth-data", "directory for blobs, upload data and the SQLite database")
+	fs.StringVar(&c.Metadata, "metadata", "sqlite", `metadata store: "sqlite" (<data-dir>/metadata.db) or "sqlite:<path>"`)
+	fs.StringVar(&c.Blobs, "blobs", "filesystem", `blob store: "filesystem" (<data-dir>) or "filesystem:<dir>"`)
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS when set with --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.BoolVar(&c.CreateOnPush, "create-on-push", true, "create a repository on its first push; when false, pushing to a missing repository fails with NAME_UNKNOWN")
+	fs.DurationVar(&c.UploadExpiry, "upload-expiry", 24*time.Hour, "remove upload sessions idle for this long, with their data")
+	fs.DurationVar(&c.UploadPurgeInterval, "upload-purge-interval", 10*time.Minute, "how often to look for expired uploads")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&c.AccessLog, "access-log", true, "log one line per request")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+}
+
+// EnvName is the environment variable that sets the flag called name.
+func EnvName(name string) string {
+	return "BERTH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Resolve sets each flag that the command line left alone from its environment
+// variable or, failing that, from the configuration file.
+func Resolve(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
+	setFromEnv := func(f *pflag.Flag) error {
+		v, ok := lookupEnv(EnvName(f.Name))
+		if !ok || f.Changed {
+			return nil
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			return fmt.Errorf("environment variable %s=%q: %w", EnvName(f.Name), v, err)
+		}
+		return nil
+	}
+	var errs []error
+	if f := fs.Lookup("config"); f != nil {
+		errs = append(errs, setFromEnv(f))
+	}
+	fileValues := map[string]string{}
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		var err error
+		if fileValues, err = readFile(f.Value.String(), fs); err != nil {
+			return err
+		}
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name == "config" || f.Changed {
+			return
+		}
+		if _, ok := lookupEnv(EnvName(f.Name)); ok {
+			errs = append(errs, setFromEnv(f))
+			return
+		}
+		if v, ok := fileValues[f.Name]; ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("config file key %s=%q: %w", f.Name, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// readFile reads a flat YAML mapping of setting names to values.
+func readFile(path string, fs *pflag.FlagSet) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse config file %s: %w", path, err)
+	}
+	out := make(map[string]string, len(raw))
+	for key, v := range raw {
+		name := strings.ReplaceAll(key, "_", "-")
+		if name == "config" || fs.Lookup(name) == nil {
+			return nil, fmt.Errorf("config file %s: unknown setting %q; valid settings: %s", path, key, strings.Join(settingNames(fs), ", "))
+		}
+		switch v := v.(type) {
+		case nil:
+			out[name] = ""
+		case map[string]any, []any:
+			return nil, fmt.Errorf("config file %s: setting %q must be a single value", path, key)
+		default:
+			out[name] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
+
+func settingNames(fs *pflag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "config" && f.Name != "help" {
+			names = append(names, f.Name)
+		}
+	})
+	slices.Sort(names)
+	return names
+}
+
+// Validate checks the configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: %w", c.Addr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key must be set together"))
+	}
+	if _, err := c.MetadataPath(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.BlobsDir(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.UploadExpiry <= 0 {
+		errs = append(errs, fmt.Errorf("upload-expiry must be positive, not %s", c.UploadExpiry))
+	}
+	if c.UploadPurgeInterval <= 0 {
+		errs = append(errs, fmt.Errorf("upload-purge-interval must be positive, not %s", c.UploadPurgeInterval))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown-timeout must not be negative, not %s", c.ShutdownTimeout))
+	}
+	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: use text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// MetadataPath is the SQLite database file.
+func (c *Config) MetadataPath() (string, error) {
+	switch {
+	case c.Metadata == "sqlite":
+		return filepath.Join(c.DataDir, "metadata.db"), nil
+	case strings.HasPrefix(c.Metadata, "sqlite:") && len(c.Metadata) > len("sqlite:"):
+		return strings.TrimPrefix(c.Metadata, "sqlite:"), nil
+	}
+	return "", fmt.Errorf(`metadata %q: use "sqlite" or "sqlite:<path>"`, c.Metadata)
+}
+
+// BlobsDir is the directory of the filesystem blob store.
+func (c *Config) BlobsDir() (string, error) {
+	switch {
+	case c.Blobs == "filesystem":
+		return c.DataDir, nil
+	case strings.HasPrefix(c.Blobs, "filesystem:") && len(c.Blobs) > len("filesystem:"):
+		return strings.TrimPrefix(c.Blobs, "filesystem:"), nil
+	}
+	return "", fmt.Errorf(`blobs %q: use "filesystem" or "filesystem:<dir>"`, c.Blobs)
+}
+
+// Level is the parsed log level.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}

@@ -1,0 +1,116 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/berth-registry/berth/internal/blob"
+	"github.com/berth-registry/berth/internal/errcode"
+	"github.com/berth-registry/berth/internal/meta"
+	"github.com/opencontainers/go-digest"
+)
+
+// StatBlob returns a blob readable in repository name.
+func (r *Registry) StatBlob(ctx context.Context, name string, dgstText string) (meta.Blob, error) {
+	repo, err := r.Repository(ctx, name)
+	if err != nil {
+		return meta.Blob{}, err
+	}
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return meta.Blob{}, err
+	}
+	return r.repositoryBlob(ctx, repo, dgst)
+}
+
+func (r *Registry) repositoryBlob(ctx context.Context, repo meta.Repository, dgst digest.Digest) (meta.Blob, error) {
+	b, err := r.meta.RepositoryBlob(ctx, repo.ID, dgst)
+	if errors.Is(err, meta.ErrNotFound) {
+		return meta.Blob{}, errcode.New(errcode.BlobUnknown, "blob %s is not in repository %q", dgst, repo.Name)
+	}
+	if err != nil {
+		return meta.Blob{}, internal(err)
+	}
+	return b, nil
+}
+
+// OpenBlob returns a blob's metadata and content. The caller closes the content.
+func (r *Registry) OpenBlob(ctx context.Context, name string, dgstText string) (meta.Blob, io.ReadSeekCloser, error) {
+	b, err := r.StatBlob(ctx, name, dgstText)
+	if err != nil {
+		return meta.Blob{}, nil, err
+	}
+	content, err := r.blobs.Open(ctx, b.Digest)
+	if errors.Is(err, blob.ErrNotFound) {
+		// The metadata says it exists but the bytes are gone: a broken store, not a client error.
+		return meta.Blob{}, nil, internal(err)
+	}
+	if err != nil {
+		return meta.Blob{}, nil, internal(err)
+	}
+	return b, content, nil
+}
+
+// DeleteBlob removes a blob from a repository. A blob that a manifest there still
+// references stays: deleting it would break that manifest.
+func (r *Registry) DeleteBlob(ctx context.Context, name string, dgstText string) error {
+	repo, err := r.Repository(ctx, name)
+	if err != nil {
+		return err
+	}
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return err
+	}
+	err = r.meta.UnlinkBlob(ctx, repo.ID, dgst)
+	var ref *meta.ReferencedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrNotFound):
+		return errcode.New(errcode.BlobUnknown, "blob %s is not in repository %q", dgst, repo.Name)
+	case errors.As(err, &ref):
+		return errcode.New(errcode.Referenced,
+			"blob %s is referenced by manifest %s in repository %q; delete that manifest first", dgst, ref.By, repo.Name)
+	default:
+		return internal(err)
+	}
+}
+
+// MountBlob makes a blob of repository from (or, when from is "", of any repository)
+// readable in repository name without uploading it again. It reports false, with no
+// error, when there is nothing to mount: the client then uploads the blob.
+func (r *Registry) MountBlob(ctx context.Context, name, dgstText, from string) (meta.Blob, bool, error) {
+	repo, err := r.repositoryForPush(ctx, name)
+	if err != nil {
+		return meta.Blob{}, false, err
+	}
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return meta.Blob{}, false, err
+	}
+	var b meta.Blob
+	if from != "" {
+		src, serr := r.Repository(ctx, from)
+		if serr != nil {
+			if errcode.Is(serr, errcode.Internal) {
+				return meta.Blob{}, false, serr
+			}
+			return meta.Blob{}, false, nil // a missing or invalid source: upload instead
+		}
+		b, err = r.meta.RepositoryBlob(ctx, src.ID, dgst)
+	} else {
+		b, err = r.meta.FindBlob(ctx, dgst)
+	}
+	if errors.Is(err, meta.ErrNotFound) {
+		return meta.Blob{}, false, nil
+	}
+	if err != nil {
+		return meta.Blob{}, false, internal(err)
+	}
+	if err := r.meta.LinkBlob(ctx, repo.ID, b); err != nil {
+		return meta.Blob{}, false, internal(err)
+	}
+	return b, true, nil
+}

@@ -1,0 +1,305 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/berth-registry/berth/internal/errcode"
+	"github.com/berth-registry/berth/internal/manifest"
+	"github.com/berth-registry/berth/internal/meta"
+	"github.com/opencontainers/go-digest"
+)
+
+// ServedManifest is a manifest as it goes to a client.
+type ServedManifest struct {
+	Digest    digest.Digest
+	MediaType string
+	Payload   []byte
+	Subject   digest.Digest
+}
+
+// GetManifest returns the manifest ref (a tag or a digest) of repository name. For a
+// reference by tag, accept (the client's Accept header values) may make it convert
+// the stored manifest between Docker schema2 and OCI, as ECR does; a reference by
+// digest always returns the stored bytes.
+func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []string) (ServedManifest, error) {
+	repo, err := r.Repository(ctx, name)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	m, byTag, err := r.resolve(ctx, repo, ref)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	payload, err := r.payload(ctx, m)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	served := ServedManifest{Digest: m.Digest, MediaType: m.MediaType, Payload: payload, Subject: m.Subject}
+	if !byTag {
+		return served, nil
+	}
+	target := manifest.Negotiate(accept, m.MediaType)
+	if target == m.MediaType {
+		return served, nil
+	}
+	parsed, err := manifest.Parse(m.MediaType, payload)
+	if err != nil || !manifest.Convertible(parsed, target) {
+		return served, nil
+	}
+	converted, err := manifest.Convert(parsed, target)
+	if err != nil {
+		return ServedManifest{}, internal(fmt.Errorf("convert %s to %s: %w", m.Digest, target, err))
+	}
+	return ServedManifest{Digest: digest.FromBytes(converted), MediaType: target, Payload: converted}, nil
+}
+
+// resolve finds the manifest a reference names, and whether it named it by tag.
+func (r *Registry) resolve(ctx context.Context, repo meta.Repository, ref string) (meta.Manifest, bool, error) {
+	if IsDigest(ref) {
+		dgst, err := ParseDigest(ref)
+		if err != nil {
+			return meta.Manifest{}, false, err
+		}
+		m, err := r.meta.GetManifest(ctx, repo.ID, dgst, false)
+		if errors.Is(err, meta.ErrNotFound) {
+			return meta.Manifest{}, false, errcode.New(errcode.ManifestUnknown,
+				"manifest %s is not in repository %q", dgst, repo.Name)
+		}
+		if err != nil {
+			return meta.Manifest{}, false, internal(err)
+		}
+		return m, false, nil
+	}
+	if err := ValidateTag(ref); err != nil {
+		return meta.Manifest{}, true, err
+	}
+	m, err := r.meta.ResolveTag(ctx, repo.ID, ref)
+	if errors.Is(err, meta.ErrNotFound) {
+		return meta.Manifest{}, true, errcode.New(errcode.ManifestUnknown,
+			"tag %q is not in repository %q", ref, repo.Name)
+	}
+	if err != nil {
+		return meta.Manifest{}, true, internal(err)
+	}
+	return m, true, nil
+}
+
+func (r *Registry) payload(ctx context.Context, m meta.Manifest) ([]byte, error) {
+	if p, ok := r.manifests.get(m.Digest); ok {
+		return p, nil
+	}
+	full, err := r.meta.GetManifest(ctx, m.RepositoryID, m.Digest, true)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, errcode.New(errcode.ManifestUnknown, "manifest %s was deleted", m.Digest)
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	r.manifests.put(m.Digest, full.Payload)
+	return full.Payload, nil
+}
+
+// PutManifest stores a manifest under ref (a tag or its digest) and extraTags.
+// Everything it references must already be in the repository.
+func (r *Registry) PutManifest(ctx context.Context, name, ref, contentType string, body io.Reader, extraTags []string) (ServedManifest, error) {
+	repo, err := r.repositoryForPush(ctx, name)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	alg := digest.Canonical
+	var want digest.Digest
+	var tags []string
+	if IsDigest(ref) {
+		if want, err = ParseDigest(ref); err != nil {
+			return ServedManifest{}, err
+		}
+		alg = want.Algorithm()
+	} else {
+		tags = append(tags, ref)
+	}
+	for _, t := range append(tags, extraTags...) {
+		if err := ValidateTag(t); err != nil {
+			return ServedManifest{}, err
+		}
+	}
+	tags = append(tags, extraTags...)
+
+	payload, err := readManifest(body)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	m, err := manifest.Parse(contentType, payload)
+	if err != nil {
+		return ServedManifest{}, wrapf(errcode.ManifestInvalid, err, "%s", strings.TrimPrefix(err.Error(), "invalid manifest: "))
+	}
+	dgst := m.Digest(alg)
+	if want != "" && dgst != want {
+		return ServedManifest{}, errcode.New(errcode.DigestInvalid,
+			"the manifest's digest is %s, not %s as the request says", dgst, want)
+	}
+	put := meta.ManifestPut{
+		Manifest: meta.Manifest{
+			RepositoryID: repo.ID,
+			Digest:       dgst,
+			MediaType:    m.MediaType,
+			ArtifactType: m.ArtifactType,
+			Annotations:  m.Annotations,
+			Size:         int64(len(payload)),
+			ImageSize:    imageSize(m),
+			Payload:      payload,
+			PushedAt:     r.now(),
+		},
+		Blobs:    digests(m.Blobs),
+		Children: digests(m.Manifests),
+		Tags:     tags,
+	}
+	if m.Subject != nil {
+		put.Manifest.Subject = m.Subject.Digest
+	}
+	err = r.meta.PutManifest(ctx, put)
+	var missing *meta.MissingError
+	switch {
+	case errors.As(err, &missing) && len(missing.Blobs) > 0:
+		return ServedManifest{}, errcode.New(errcode.ManifestBlobUnknown,
+			"manifest references blobs that are not in repository %q: %s; push them first", repo.Name, join(missing.Blobs)).
+			WithDetail(map[string]any{"digests": missing.Blobs})
+	case errors.As(err, &missing):
+		return ServedManifest{}, errcode.New(errcode.ManifestUnknown,
+			"manifest list references manifests that are not in repository %q: %s; push them first", repo.Name, join(missing.Manifests)).
+			WithDetail(map[string]any{"digests": missing.Manifests})
+	case err != nil:
+		return ServedManifest{}, internal(err)
+	}
+	r.manifests.put(dgst, payload)
+	return ServedManifest{Digest: dgst, MediaType: m.MediaType, Payload: payload, Subject: put.Manifest.Subject}, nil
+}
+
+// readManifest reads a manifest body, refusing one over manifest.MaxSize.
+func readManifest(body io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(body, manifest.MaxSize+1))
+	if err != nil {
+		return nil, wrapf(errcode.ManifestInvalid, err, "reading the manifest failed after %d bytes", n)
+	}
+	if n > manifest.MaxSize {
+		return nil, errcode.New(errcode.ManifestTooLarge,
+			"manifest is larger than the %d bytes (4 MiB) limit", manifest.MaxSize)
+	}
+	return buf.Bytes(), nil
+}
+
+// imageSize is the sum of the sizes of the config and layers, as ECR reports an
+// image's size; layers of unknown size (schema1) count as 0.
+func imageSize(m *manifest.Manifest) int64 {
+	var total int64
+	if m.Config != nil {
+		total += m.Config.Size
+	}
+	for _, l := range m.Layers {
+		if l.Size > 0 {
+			total += l.Size
+		}
+	}
+	return total
+}
+
+func digests(ds []manifest.Descriptor) []digest.Digest {
+	out := make([]digest.Digest, len(ds))
+	for i, d := range ds {
+		out[i] = d.Digest
+	}
+	return out
+}
+
+func join(ds []digest.Digest) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// DeleteManifest deletes a tag (reference by tag) or a manifest with all its tags
+// (reference by digest). A manifest that an index references stays.
+func (r *Registry) DeleteManifest(ctx context.Context, name, ref string) error {
+	repo, err := r.Repository(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !IsDigest(ref) {
+		if err := ValidateTag(ref); err != nil {
+			return err
+		}
+		err := r.meta.DeleteTag(ctx, repo.ID, ref)
+		if errors.Is(err, meta.ErrNotFound) {
+			return errcode.New(errcode.ManifestUnknown, "tag %q is not in repository %q", ref, repo.Name)
+		}
+		if err != nil {
+			return internal(err)
+		}
+		return nil
+	}
+	dgst, err := ParseDigest(ref)
+	if err != nil {
+		return err
+	}
+	err = r.meta.DeleteManifest(ctx, repo.ID, dgst)
+	var refd *meta.ReferencedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrNotFound):
+		return errcode.New(errcode.ManifestUnknown, "manifest %s is not in repository %q", dgst, repo.Name)
+	case errors.As(err, &refd):
+		return errcode.New(errcode.Referenced,
+			"manifest %s is referenced by manifest list %s in repository %q; delete the manifest list first", dgst, refd.By, repo.Name)
+	default:
+		return internal(err)
+	}
+}
+
+// Tags lists up to n tags of repository name after last, and whether more follow.
+func (r *Registry) Tags(ctx context.Context, name, last string, n int) ([]string, bool, error) {
+	repo, err := r.Repository(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	tags, err := r.meta.ListTags(ctx, repo.ID, last, n+1)
+	if err != nil {
+		return nil, false, internal(err)
+	}
+	if len(tags) > n {
+		return tags[:n], true, nil
+	}
+	return tags, false, nil
+}
+
+// Referrers lists the manifests of repository name whose subject is dgstText,
+// optionally only those of artifactType. A repository or subject that does not exist
+// has no referrers.
+func (r *Registry) Referrers(ctx context.Context, name, dgstText, artifactType string) ([]meta.Descriptor, error) {
+	if err := ValidateRepositoryName(name); err != nil {
+		return nil, err
+	}
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := r.meta.GetRepository(ctx, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return []meta.Descriptor{}, nil
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	refs, err := r.meta.Referrers(ctx, repo.ID, dgst, artifactType)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return refs, nil
+}

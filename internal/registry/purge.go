@@ -1,0 +1,78 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/berth-registry/berth/internal/meta"
+)
+
+// PurgeUploads removes upload sessions idle for longer than the expiry, and upload data
+// that no session owns (left by a crash mid-request) once it is as old. Idle means
+// neither the session nor its data changed since the cutoff, so a long streamed chunk
+// still being written is never cut off. It returns how many it removed.
+func (r *Registry) PurgeUploads(ctx context.Context) (int, error) {
+	cutoff := r.now().Add(-r.cfg.UploadExpiry)
+	data, err := r.blobs.Uploads().List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	modified := make(map[string]time.Time, len(data))
+	for _, d := range data {
+		modified[d.ID] = time.Unix(0, d.ModTime)
+	}
+	removed := 0
+	ids, err := r.meta.ExpiredUploads(ctx, cutoff, 10000)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if m, ok := modified[id]; ok && m.After(cutoff) {
+			continue
+		}
+		if err := r.meta.DeleteUpload(ctx, id); err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return removed, err
+		}
+		if err := r.blobs.Uploads().Abort(ctx, id); err != nil {
+			return removed, err
+		}
+		delete(modified, id)
+		removed++
+	}
+	for id, m := range modified {
+		if m.After(cutoff) {
+			continue
+		}
+		exists, err := r.meta.UploadExists(ctx, id)
+		if err != nil {
+			return removed, err
+		}
+		if exists {
+			continue // a live session; its row decides
+		}
+		if err := r.blobs.Uploads().Abort(ctx, id); err != nil {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// RunUploadPurger purges expired uploads every interval until ctx ends.
+func (r *Registry) RunUploadPurger(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := r.PurgeUploads(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error("purge expired uploads", "err", err)
+		} else if n > 0 {
+			r.log.Info("purged expired uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,120 @@
+// Package registry is berth's domain: repositories, blobs, upload sessions, manifests,
+// tags and referrers, with the rules both API faces (OCI /v2 and ECR) share. It knows
+// nothing of HTTP; it speaks errcode errors and meta/blob stores.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/berth-registry/berth/internal/blob"
+	"github.com/berth-registry/berth/internal/errcode"
+	"github.com/berth-registry/berth/internal/meta"
+)
+
+// Config holds the registry's policies.
+type Config struct {
+	// CreateOnPush creates a repository on its first push; when false, pushing to a
+	// repository that does not exist fails with NameUnknown, as in ECR.
+	CreateOnPush bool
+	// UploadExpiry is how long an idle upload session lives.
+	UploadExpiry time.Duration
+	// ManifestCacheBytes bounds the in-memory cache of manifest payloads.
+	ManifestCacheBytes int64
+}
+
+// Registry implements the registry's operations over a metadata and a blob store.
+type Registry struct {
+	meta      meta.Store
+	blobs     blob.Store
+	cfg       Config
+	log       *slog.Logger
+	manifests *payloadCache
+	uploads   keyedMutex
+	now       func() time.Time
+}
+
+// New returns a Registry.
+func New(m meta.Store, b blob.Store, cfg Config, log *slog.Logger) *Registry {
+	if cfg.ManifestCacheBytes == 0 {
+		cfg.ManifestCacheBytes = 64 << 20
+	}
+	return &Registry{
+		meta:      m,
+		blobs:     b,
+		cfg:       cfg,
+		log:       log,
+		manifests: newPayloadCache(cfg.ManifestCacheBytes),
+		now:       time.Now,
+	}
+}
+
+// Ready reports whether the stores can serve requests.
+func (r *Registry) Ready(ctx context.Context) error {
+	return r.meta.Ping(ctx)
+}
+
+// Repository returns an existing repository.
+func (r *Registry) Repository(ctx context.Context, name string) (meta.Repository, error) {
+	if err := ValidateRepositoryName(name); err != nil {
+		return meta.Repository{}, err
+	}
+	repo, err := r.meta.GetRepository(ctx, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return meta.Repository{}, errcode.New(errcode.NameUnknown,
+			"repository %q does not exist in the registry", name)
+	}
+	if err != nil {
+		return meta.Repository{}, internal(err)
+	}
+	return repo, nil
+}
+
+// repositoryForPush returns the repository a push goes to, creating it when
+// create-on-push is on.
+func (r *Registry) repositoryForPush(ctx context.Context, name string) (meta.Repository, error) {
+	if !r.cfg.CreateOnPush {
+		return r.Repository(ctx, name)
+	}
+	if err := ValidateRepositoryName(name); err != nil {
+		return meta.Repository{}, err
+	}
+	repo, err := r.meta.GetRepository(ctx, name)
+	if err == nil {
+		return repo, nil
+	}
+	if !errors.Is(err, meta.ErrNotFound) {
+		return meta.Repository{}, internal(err)
+	}
+	repo, created, err := r.meta.CreateRepository(ctx, name)
+	if err != nil {
+		return meta.Repository{}, internal(err)
+	}
+	if created {
+		r.log.Info("repository created on push", "repository", name)
+	}
+	return repo, nil
+}
+
+// Catalog lists up to n repository names after last, and whether more follow.
+func (r *Registry) Catalog(ctx context.Context, last string, n int) ([]string, bool, error) {
+	names, err := r.meta.ListRepositories(ctx, last, n+1)
+	if err != nil {
+		return nil, false, internal(err)
+	}
+	if len(names) > n {
+		return names[:n], true, nil
+	}
+	return names, false, nil
+}
+
+func internal(err error) error {
+	return &errcode.Error{Code: errcode.Internal, Message: "internal server error", Err: err}
+}
+
+func wrapf(code errcode.Code, err error, format string, args ...any) error {
+	return &errcode.Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
