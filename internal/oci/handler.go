@@ -107,7 +107,6 @@ var routeMethods = map[string]map[string]handlerFunc{
 	"referrers": {http.MethodGet: (*Handler).referrers},
 }
 
-
 func (h *Handler) base(w http.ResponseWriter, r *http.Request, _ route) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", "2")

@@ -2,7 +2,6 @@ package oci
 
 import (
 	"net/http"
-
 )
 
 func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) {
@@ -54,4 +53,3 @@ func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt rout
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusAccepted)
 }
-
