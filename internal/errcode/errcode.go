@@ -26,6 +26,8 @@ const (
 	ManifestInvalid
 	ManifestUnknown
 	ManifestBlobUnknown
+	// ReferencedManifestUnknown is an index whose child manifests are not stored.
+	ReferencedManifestUnknown
 	// ManifestTooLarge is a manifest over the 4 MiB limit.
 	ManifestTooLarge
 	// Referenced is a manifest or blob that a stored manifest still references.
@@ -39,26 +41,27 @@ const (
 )
 
 var names = [...]string{
-	Internal:            "Internal",
-	NameInvalid:         "NameInvalid",
-	NameUnknown:         "NameUnknown",
-	BlobUnknown:         "BlobUnknown",
-	BlobUploadUnknown:   "BlobUploadUnknown",
-	BlobUploadInvalid:   "BlobUploadInvalid",
-	RangeInvalid:        "RangeInvalid",
-	DigestInvalid:       "DigestInvalid",
-	SizeInvalid:         "SizeInvalid",
-	ManifestInvalid:     "ManifestInvalid",
-	ManifestUnknown:     "ManifestUnknown",
-	ManifestBlobUnknown: "ManifestBlobUnknown",
-	ManifestTooLarge:    "ManifestTooLarge",
-	Referenced:          "Referenced",
-	TagInvalid:          "TagInvalid",
-	PaginationInvalid:   "PaginationInvalid",
-	Unsupported:         "Unsupported",
-	Unauthorized:        "Unauthorized",
-	Denied:              "Denied",
-	TooManyRequests:     "TooManyRequests",
+	Internal:                  "Internal",
+	NameInvalid:               "NameInvalid",
+	NameUnknown:               "NameUnknown",
+	BlobUnknown:               "BlobUnknown",
+	BlobUploadUnknown:         "BlobUploadUnknown",
+	BlobUploadInvalid:         "BlobUploadInvalid",
+	RangeInvalid:              "RangeInvalid",
+	DigestInvalid:             "DigestInvalid",
+	SizeInvalid:               "SizeInvalid",
+	ManifestInvalid:           "ManifestInvalid",
+	ManifestUnknown:           "ManifestUnknown",
+	ManifestBlobUnknown:       "ManifestBlobUnknown",
+	ReferencedManifestUnknown: "ReferencedManifestUnknown",
+	ManifestTooLarge:          "ManifestTooLarge",
+	Referenced:                "Referenced",
+	TagInvalid:                "TagInvalid",
+	PaginationInvalid:         "PaginationInvalid",
+	Unsupported:               "Unsupported",
+	Unauthorized:              "Unauthorized",
+	Denied:                    "Denied",
+	TooManyRequests:           "TooManyRequests",
 }
 
 func (c Code) String() string {

@@ -28,14 +28,16 @@ var ociErrors = map[errcode.Code]ociError{
 	errcode.ManifestInvalid:     {"MANIFEST_INVALID", http.StatusBadRequest},
 	errcode.ManifestUnknown:     {"MANIFEST_UNKNOWN", http.StatusNotFound},
 	errcode.ManifestBlobUnknown: {"MANIFEST_BLOB_UNKNOWN", http.StatusBadRequest},
-	errcode.ManifestTooLarge:    {"SIZE_INVALID", http.StatusRequestEntityTooLarge},
-	errcode.Referenced:          {"DENIED", http.StatusConflict},
-	errcode.TagInvalid:          {"MANIFEST_INVALID", http.StatusBadRequest},
-	errcode.PaginationInvalid:   {"UNSUPPORTED", http.StatusBadRequest},
-	errcode.Unsupported:         {"UNSUPPORTED", http.StatusMethodNotAllowed},
-	errcode.Unauthorized:        {"UNAUTHORIZED", http.StatusUnauthorized},
-	errcode.Denied:              {"DENIED", http.StatusForbidden},
-	errcode.TooManyRequests:     {"TOOMANYREQUESTS", http.StatusTooManyRequests},
+	// An index with missing children is a bad request, not a missing resource.
+	errcode.ReferencedManifestUnknown: {"MANIFEST_UNKNOWN", http.StatusBadRequest},
+	errcode.ManifestTooLarge:          {"SIZE_INVALID", http.StatusRequestEntityTooLarge},
+	errcode.Referenced:                {"DENIED", http.StatusConflict},
+	errcode.TagInvalid:                {"MANIFEST_INVALID", http.StatusBadRequest},
+	errcode.PaginationInvalid:         {"UNSUPPORTED", http.StatusBadRequest},
+	errcode.Unsupported:               {"UNSUPPORTED", http.StatusMethodNotAllowed},
+	errcode.Unauthorized:              {"UNAUTHORIZED", http.StatusUnauthorized},
+	errcode.Denied:                    {"DENIED", http.StatusForbidden},
+	errcode.TooManyRequests:           {"TOOMANYREQUESTS", http.StatusTooManyRequests},
 }
 
 type errorBody struct {

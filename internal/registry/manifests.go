@@ -169,7 +169,7 @@ func (r *Registry) PutManifest(ctx context.Context, name, ref, contentType strin
 			"manifest references blobs that are not in repository %q: %s; push them first", repo.Name, join(missing.Blobs)).
 			WithDetail(map[string]any{"digests": missing.Blobs})
 	case errors.As(err, &missing):
-		return ServedManifest{}, errcode.New(errcode.ManifestUnknown,
+		return ServedManifest{}, errcode.New(errcode.ReferencedManifestUnknown,
 			"manifest list references manifests that are not in repository %q: %s; push them first", repo.Name, join(missing.Manifests)).
 			WithDetail(map[string]any{"digests": missing.Manifests})
 	case err != nil:
