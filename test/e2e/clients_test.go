@@ -1,0 +1,905 @@
+package e2e
+
+// Real registry clients against one shared berth (or $E2E_REGISTRY). One test per client, one subtest
+// per step; every test uses its own repository prefix, so the tests run in parallel. Steps check the
+// registry's state over plain HTTP (registry in helpers_test.go), independently of the client under
+// test: content round-trips byte for byte, tag lists hold exactly what was pushed, deletes delete.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ---------------------------------------------------------------------------------------------------
+// crane
+
+func TestClientCrane(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	p := repoPrefix("crane")
+	src, dst := p+"/app", p+"/app-copy"
+	payload := randomBytes(1 << 20)
+	layerTar := makeTar(t, map[string][]byte{"data.bin": payload})
+	writeFile(t, filepath.Join(c.Dir, "layer.tar"), layerTar)
+	var dig string
+	var m manifest
+
+	t.Run("append", func(t *testing.T) {
+		out := c.run(t, "crane", "append", "-f", "layer.tar", "-t", host+"/"+src+":v1")
+		dig = firstDigest(t, out, "crane append")
+		assertDigest(t, reg, src, "v1", dig)
+	})
+	t.Run("manifest", func(t *testing.T) {
+		out := c.run(t, "crane", "manifest", host+"/"+src+":v1")
+		body, _, d := reg.getManifest(t, src, "v1")
+		if out != string(body) || d != dig {
+			t.Fatalf("crane manifest returned %d bytes (%s); registry has %d bytes with digest %s (pushed %s)",
+				len(out), sha256Digest([]byte(out)), len(body), d, dig)
+		}
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Layers) != 1 {
+			t.Fatalf("manifest has %d layers, want 1", len(m.Layers))
+		}
+	})
+	t.Run("layer round-trips byte for byte", func(t *testing.T) {
+		if len(m.Layers) != 1 {
+			t.Fatal("no manifest from the previous step")
+		}
+		blob := reg.getBlob(t, src, m.Layers[0].Digest)
+		files := untar(t, blob)
+		assertFile(t, files, "data.bin", payload)
+		// crane gzips the tar it was given unchanged: the uncompressed layer must be the very same bytes.
+		out := c.run(t, "crane", "blob", host+"/"+src+"@"+m.Layers[0].Digest)
+		if !bytes.Equal([]byte(out), blob) {
+			t.Fatalf("crane blob returned %d bytes, registry %d", len(out), len(blob))
+		}
+	})
+	t.Run("pull", func(t *testing.T) {
+		dir := filepath.Join(c.Dir, "pulled")
+		c.run(t, "crane", "pull", "--format", "oci", host+"/"+src+":v1", dir)
+		var idx manifest
+		if err := json.Unmarshal(readFile(t, filepath.Join(dir, "index.json")), &idx); err != nil {
+			t.Fatal(err)
+		}
+		if len(idx.Manifests) != 1 || idx.Manifests[0].Digest != dig {
+			t.Fatalf("pulled layout index lists %+v, want digest %s", idx.Manifests, dig)
+		}
+		for _, l := range m.Layers {
+			got := readFile(t, filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))
+			if sha256Digest(got) != l.Digest {
+				t.Fatalf("pulled layer %s has digest %s", l.Digest, sha256Digest(got))
+			}
+			assertFile(t, untar(t, got), "data.bin", payload)
+		}
+	})
+	t.Run("tag", func(t *testing.T) {
+		c.run(t, "crane", "tag", host+"/"+src+":v1", "v2")
+		assertDigest(t, reg, src, "v2", dig)
+		assertTags(t, reg, src, "v1", "v2")
+	})
+	t.Run("ls", func(t *testing.T) {
+		got := strings.Fields(c.run(t, "crane", "ls", host+"/"+src))
+		sort.Strings(got)
+		if !slices.Equal(got, []string{"v1", "v2"}) {
+			t.Fatalf("crane ls: %q, want [v1 v2]", got)
+		}
+	})
+	t.Run("copy mounts blobs across repositories", func(t *testing.T) {
+		if len(m.Layers) != 1 || m.Config == nil {
+			t.Fatal("no manifest from the previous step")
+		}
+		r := c.try(t, runOpts{}, "crane", "-v", "copy", host+"/"+src+":v1", host+"/"+dst+":v1")
+		if r.Err != nil {
+			t.Fatalf("crane copy failed:\n%s", r)
+		}
+		assertDigest(t, reg, dst, "v1", dig)
+		// crane logs "mounted blob: <digest>" when POST ...?mount=&from= answers 201 Created.
+		for _, d := range []string{m.Layers[0].Digest, m.Config.Digest} {
+			if !strings.Contains(r.Stderr, "mounted blob: "+d) {
+				t.Errorf("blob %s was not mounted from %s (the registry did not answer 201 to the mount request); crane log:\n%s",
+					d, src, grepLines(r.Stderr, "blobs/uploads", "HTTP/1.1 20", "HTTP/1.1 4", "HTTP/1.1 5"))
+			}
+		}
+	})
+	t.Run("catalog", func(t *testing.T) {
+		got := strings.Fields(c.run(t, "crane", "catalog", host))
+		for _, want := range []string{src, dst} {
+			if !slices.Contains(got, want) {
+				t.Errorf("crane catalog does not list %s (%d repositories listed)", want, len(got))
+			}
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		c.run(t, "crane", "delete", host+"/"+src+"@"+dig)
+		assertGone(t, reg, src, dig)
+		assertGone(t, reg, src, "v1")
+		assertGone(t, reg, src, "v2")
+		assertTags(t, reg, src)
+		// The copy in the other repository is untouched, blobs included.
+		assertDigest(t, reg, dst, "v1", dig)
+		assertFile(t, untar(t, reg.getBlob(t, dst, m.Layers[0].Digest)), "data.bin", payload)
+	})
+}
+
+// grepLines returns the lines of s containing any of subs (for compact failure messages).
+func grepLines(s string, subs ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, sub := range subs {
+			if strings.Contains(l, sub) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return lastLines(strings.Join(out, "\n"), 40)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// skopeo
+
+func TestClientSkopeo(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	repo := repoPrefix("skopeo") + "/app"
+	ref := func(tag string) string { return "docker://" + host + "/" + repo + ":" + tag }
+	hello := []byte("hello from skopeo " + randomHex(8) + "\n")
+	img := newImage(t, map[string][]byte{"hello.txt": hello, "data.bin": randomBytes(256 << 10)})
+	img.writeOCILayout(t, filepath.Join(c.Dir, "src"), "v1")
+	var v2s2Digest string
+
+	t.Run("copy oci layout to registry as OCI", func(t *testing.T) {
+		c.run(t, "skopeo", "copy", "--dest-tls-verify=false", "--format", "oci", "oci:src:v1", ref("oci"))
+		body, mt, d := reg.getManifest(t, repo, "oci")
+		if d != img.ManifestDig || !bytes.Equal(body, img.Manifest) {
+			t.Fatalf("registry has manifest %s (%s), want the layout's %s byte for byte", d, mt, img.ManifestDig)
+		}
+		if mt != mtOCIManifest {
+			t.Errorf("Content-Type %q, want %q", mt, mtOCIManifest)
+		}
+	})
+	t.Run("copy registry to oci layout", func(t *testing.T) {
+		c.run(t, "skopeo", "copy", "--src-tls-verify=false", ref("oci"), "oci:pulled:v1")
+		layer := readFile(t, filepath.Join(c.Dir, "pulled", "blobs", "sha256", strings.TrimPrefix(img.LayerDigest, "sha256:")))
+		if !bytes.Equal(layer, img.Layer) {
+			t.Fatal("the pulled layer differs from the pushed one")
+		}
+		cfg := readFile(t, filepath.Join(c.Dir, "pulled", "blobs", "sha256", strings.TrimPrefix(img.ConfigDigest, "sha256:")))
+		if !bytes.Equal(cfg, img.Config) {
+			t.Fatal("the pulled config differs from the pushed one")
+		}
+	})
+	t.Run("copy oci layout to registry as docker v2s2", func(t *testing.T) {
+		c.run(t, "skopeo", "copy", "--dest-tls-verify=false", "--format", "v2s2", "oci:pulled:v1", ref("v2s2"))
+		_, mt, d := reg.getManifest(t, repo, "v2s2")
+		v2s2Digest = d
+		if mt != mtDockerManifest {
+			t.Errorf("Content-Type %q, want %q", mt, mtDockerManifest)
+		}
+		m := reg.manifest(t, repo, "v2s2")
+		if m.MediaType != mtDockerManifest || len(m.Layers) != 1 || m.Layers[0].Digest != img.LayerDigest {
+			t.Fatalf("v2s2 manifest: mediaType %q layers %+v, want one layer %s", m.MediaType, m.Layers, img.LayerDigest)
+		}
+		assertFile(t, reg.imageFiles(t, repo, "v2s2"), "hello.txt", hello)
+	})
+	t.Run("inspect", func(t *testing.T) {
+		var info struct {
+			Digest string
+			Layers []string
+			Labels map[string]string
+		}
+		out := c.run(t, "skopeo", "inspect", "--tls-verify=false", ref("v2s2"))
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatalf("skopeo inspect output: %v\n%s", err, out)
+		}
+		if info.Digest != v2s2Digest || !slices.Equal(info.Layers, []string{img.LayerDigest}) || info.Labels["e2e"] != "berth" {
+			t.Fatalf("skopeo inspect: digest %s layers %v labels %v; want %s [%s] e2e=berth", info.Digest, info.Layers, info.Labels, v2s2Digest, img.LayerDigest)
+		}
+		raw := c.run(t, "skopeo", "inspect", "--raw", "--tls-verify=false", ref("oci"))
+		if raw != string(img.Manifest) {
+			t.Fatalf("skopeo inspect --raw differs from the pushed manifest:\n%s", raw)
+		}
+	})
+	t.Run("list-tags", func(t *testing.T) {
+		var lt struct{ Tags []string }
+		if err := json.Unmarshal([]byte(c.run(t, "skopeo", "list-tags", "--tls-verify=false", "docker://"+host+"/"+repo)), &lt); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(lt.Tags)
+		if !slices.Equal(lt.Tags, []string{"oci", "v2s2"}) {
+			t.Fatalf("skopeo list-tags: %q, want [oci v2s2]", lt.Tags)
+		}
+	})
+	t.Run("push signed docker schema1 (v2s1)", func(t *testing.T) {
+		c.run(t, "skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "v2s1", ref("oci"), ref("v2s1"))
+		body, mt, _ := reg.getManifest(t, repo, "v2s1")
+		var m manifest
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.SchemaVersion != 1 || len(m.Signatures) == 0 || len(m.FSLayers) == 0 {
+			t.Fatalf("v2s1 manifest: schemaVersion %d, %d signatures, %d fsLayers; want a signed schema 1 manifest", m.SchemaVersion, len(m.Signatures), len(m.FSLayers))
+		}
+		if mt != mtDockerV1Signed {
+			t.Errorf("Content-Type %q, want %q", mt, mtDockerV1Signed)
+		}
+		assertTags(t, reg, repo, "oci", "v2s1", "v2s2")
+	})
+	t.Run("pull signed docker schema1 back", func(t *testing.T) {
+		c.run(t, "skopeo", "copy", "--src-tls-verify=false", ref("v2s1"), "oci:fromv1:v1")
+		var idx manifest
+		if err := json.Unmarshal(readFile(t, filepath.Join(c.Dir, "fromv1", "index.json")), &idx); err != nil {
+			t.Fatal(err)
+		}
+		if len(idx.Manifests) != 1 {
+			t.Fatalf("layout index: %+v", idx.Manifests)
+		}
+		var m manifest
+		if err := json.Unmarshal(readFile(t, filepath.Join(c.Dir, "fromv1", "blobs", "sha256", strings.TrimPrefix(idx.Manifests[0].Digest, "sha256:"))), &m); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, l := range m.Layers {
+			for n, b := range untar(t, readFile(t, filepath.Join(c.Dir, "fromv1", "blobs", "sha256", strings.TrimPrefix(l.Digest, "sha256:")))) {
+				files[n] = b
+			}
+		}
+		assertFile(t, files, "hello.txt", hello)
+		assertFile(t, reg.imageFiles(t, repo, "v2s1"), "hello.txt", hello)
+	})
+	t.Run("delete", func(t *testing.T) {
+		if v2s2Digest == "" {
+			t.Fatal("nothing pushed as v2s2")
+		}
+		c.run(t, "skopeo", "delete", "--tls-verify=false", ref("v2s2"))
+		assertGone(t, reg, repo, v2s2Digest)
+		assertGone(t, reg, repo, "v2s2")
+		assertDigest(t, reg, repo, "oci", img.ManifestDig)
+		assertTags(t, reg, repo, "oci", "v2s1")
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------
+// oras
+
+type orasDesc struct {
+	Digest       string     `json:"digest"`
+	MediaType    string     `json:"mediaType"`
+	ArtifactType string     `json:"artifactType"`
+	Referrers    []orasDesc `json:"referrers"`
+}
+
+func TestClientOras(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	repo := repoPrefix("oras") + "/artifact"
+	ref := host + "/" + repo
+	content := []byte("artifact " + randomHex(16) + "\n")
+	sig := []byte("signature " + randomHex(16) + "\n")
+	writeFile(t, filepath.Join(c.Dir, "a.txt"), content)
+	writeFile(t, filepath.Join(c.Dir, "sig.txt"), sig)
+	const at, sigAT = "application/vnd.berth.e2e.test", "application/vnd.berth.e2e.sig"
+	var subject, referrer string
+	orasJSON := func(t *testing.T, out string) orasDesc {
+		var d orasDesc
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("oras JSON output: %v\n%s", err, out)
+		}
+		return d
+	}
+
+	t.Run("push artifact", func(t *testing.T) {
+		d := orasJSON(t, c.run(t, "oras", "push", "--plain-http", "--format", "json", "--artifact-type", at, ref+":v1", "a.txt:text/plain"))
+		subject = d.Digest
+		assertDigest(t, reg, repo, "v1", subject)
+		m := reg.manifest(t, repo, "v1")
+		if m.ArtifactType != at || len(m.Layers) != 1 || m.Layers[0].Digest != sha256Digest(content) || m.Layers[0].MediaType != "text/plain" {
+			t.Fatalf("manifest: artifactType %q layers %+v", m.ArtifactType, m.Layers)
+		}
+	})
+	t.Run("repo tags", func(t *testing.T) {
+		got := strings.Fields(c.run(t, "oras", "repo", "tags", "--plain-http", ref))
+		if !slices.Equal(got, []string{"v1"}) {
+			t.Fatalf("oras repo tags: %q, want [v1]", got)
+		}
+		assertTags(t, reg, repo, "v1")
+	})
+	t.Run("pull", func(t *testing.T) {
+		c.run(t, "oras", "pull", "--plain-http", "-o", "out", ref+":v1")
+		if got := readFile(t, filepath.Join(c.Dir, "out", "a.txt")); !bytes.Equal(got, content) {
+			t.Fatalf("pulled a.txt differs: %q", got)
+		}
+	})
+	t.Run("attach referrer", func(t *testing.T) {
+		d := orasJSON(t, c.run(t, "oras", "attach", "--plain-http", "--format", "json", "--artifact-type", sigAT, ref+":v1", "sig.txt:text/plain"))
+		referrer = d.Digest
+		m := reg.manifest(t, repo, referrer)
+		if m.Subject == nil || m.Subject.Digest != subject {
+			t.Fatalf("referrer manifest subject %+v, want %s", m.Subject, subject)
+		}
+		refs := reg.referrers(t, repo, subject)
+		if !slices.ContainsFunc(refs, func(d descriptor) bool { return d.Digest == referrer && d.ArtifactType == sigAT }) {
+			t.Fatalf("GET /v2/%s/referrers/%s does not list %s (%s): %+v", repo, subject, referrer, sigAT, refs)
+		}
+		// With a referrers API the client must not fall back to the sha256-<hex> tag schema.
+		assertTags(t, reg, repo, "v1")
+	})
+	t.Run("discover", func(t *testing.T) {
+		d := orasJSON(t, c.run(t, "oras", "discover", "--plain-http", "--format", "json", ref+":v1"))
+		if !slices.ContainsFunc(d.Referrers, func(r orasDesc) bool { return r.Digest == referrer && r.ArtifactType == sigAT }) {
+			t.Fatalf("oras discover: %+v, want %s", d.Referrers, referrer)
+		}
+	})
+	t.Run("pull referrer", func(t *testing.T) {
+		c.run(t, "oras", "pull", "--plain-http", "-o", "sigout", ref+"@"+referrer)
+		if got := readFile(t, filepath.Join(c.Dir, "sigout", "sig.txt")); !bytes.Equal(got, sig) {
+			t.Fatalf("pulled sig.txt differs: %q", got)
+		}
+	})
+	t.Run("manifest delete referrer", func(t *testing.T) {
+		c.run(t, "oras", "manifest", "delete", "--plain-http", "--force", ref+"@"+referrer)
+		assertGone(t, reg, repo, referrer)
+		if refs := reg.referrers(t, repo, subject); slices.ContainsFunc(refs, func(d descriptor) bool { return d.Digest == referrer }) {
+			t.Fatalf("deleted referrer %s is still listed by the referrers API", referrer)
+		}
+	})
+	t.Run("manifest delete", func(t *testing.T) {
+		c.run(t, "oras", "manifest", "delete", "--plain-http", "--force", ref+":v1")
+		assertGone(t, reg, repo, subject)
+		assertGone(t, reg, repo, "v1")
+		assertTags(t, reg, repo)
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------
+// regctl
+
+func TestClientRegctl(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	p := repoPrefix("regctl")
+	repo, copyRepo := p+"/artifact", p+"/artifact-copy"
+	ref := host + "/" + repo
+	content := []byte("regctl artifact " + randomHex(16) + "\n")
+	var dig string
+	c.run(t, "regctl", "registry", "set", "--tls", "disabled", host)
+
+	t.Run("artifact put", func(t *testing.T) {
+		c.runWith(t, runOpts{stdin: content}, "regctl", "artifact", "put", "--artifact-type", "application/vnd.berth.e2e.regctl",
+			"--file-media-type", "text/plain", ref+":v1")
+		dig = reg.headManifest(t, repo, "v1")
+		if dig == "" {
+			t.Fatal("v1 does not exist after regctl artifact put")
+		}
+		m := reg.manifest(t, repo, "v1")
+		if len(m.Layers) != 1 || m.Layers[0].Digest != sha256Digest(content) {
+			t.Fatalf("artifact layers %+v, want one layer %s", m.Layers, sha256Digest(content))
+		}
+	})
+	t.Run("artifact get", func(t *testing.T) {
+		if got := c.run(t, "regctl", "artifact", "get", ref+":v1"); got != string(content) {
+			t.Fatalf("regctl artifact get: %q, want %q", got, content)
+		}
+	})
+	t.Run("image copy", func(t *testing.T) {
+		c.run(t, "regctl", "image", "copy", ref+":v1", ref+":v2")
+		c.run(t, "regctl", "image", "copy", ref+":v1", host+"/"+copyRepo+":v1")
+		assertDigest(t, reg, repo, "v2", dig)
+		assertDigest(t, reg, copyRepo, "v1", dig)
+	})
+	t.Run("tag ls", func(t *testing.T) {
+		got := strings.Fields(c.run(t, "regctl", "tag", "ls", ref))
+		if !slices.Equal(got, []string{"v1", "v2"}) {
+			t.Fatalf("regctl tag ls: %q, want [v1 v2]", got)
+		}
+	})
+	t.Run("tag delete", func(t *testing.T) {
+		r := c.try(t, runOpts{}, "regctl", "-v", "trace", "tag", "delete", ref+":v2")
+		if r.Err != nil {
+			t.Fatalf("regctl tag delete failed:\n%s", r)
+		}
+		// regctl first sends DELETE /v2/<name>/manifests/<tag>; if the registry refuses, it overwrites the
+		// tag with a dummy manifest and deletes that by digest. Only the real tag delete counts.
+		if strings.Contains(r.Stderr, "Sending dummy manifest") {
+			t.Errorf("the registry refused DELETE /v2/%s/manifests/v2 (tag delete); regctl fell back to a dummy manifest:\n%s",
+				repo, grepLines(r.Stderr, "req-method=DELETE"))
+		}
+		assertGone(t, reg, repo, "v2")
+		assertDigest(t, reg, repo, "v1", dig)
+		assertTags(t, reg, repo, "v1")
+	})
+	t.Run("manifest delete", func(t *testing.T) {
+		c.run(t, "regctl", "manifest", "delete", "--force-tag-dereference", ref+":v1")
+		assertGone(t, reg, repo, dig)
+		assertGone(t, reg, repo, "v1")
+		assertTags(t, reg, repo)
+		assertDigest(t, reg, copyRepo, "v1", dig)
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------
+// podman and buildah (vfs storage, private roots)
+
+func containersFlags(c *clientEnv) []string {
+	return []string{"--storage-driver", "vfs", "--root", filepath.Join(c.Dir, "storage"), "--runroot", filepath.Join(c.Dir, "run")}
+}
+
+func TestClientPodman(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	p := repoPrefix("podman")
+	seedRepo, repo := p+"/seed", p+"/app"
+	hello := []byte("hello from podman " + randomHex(8) + "\n")
+	seed := newImage(t, map[string][]byte{"hello.txt": hello})
+	reg.pushImage(t, seedRepo, "v1", seed)
+	podman := func(t *testing.T, args ...string) string {
+		return c.run(t, "podman", append(containersFlags(c), args...)...)
+	}
+	seedRef, ref := host+"/"+seedRepo+":v1", host+"/"+repo
+
+	t.Run("pull", func(t *testing.T) {
+		podman(t, "pull", "-q", "--tls-verify=false", seedRef)
+		if d := strings.TrimSpace(podman(t, "image", "inspect", "--format", "{{.Digest}}", seedRef)); d != seed.ManifestDig {
+			t.Fatalf("pulled image digest %s, want %s", d, seed.ManifestDig)
+		}
+	})
+	t.Run("push oci", func(t *testing.T) {
+		podman(t, "tag", seedRef, ref+":v1")
+		df := filepath.Join(c.Dir, "digest-v1")
+		podman(t, "push", "-q", "--tls-verify=false", "--format", "oci", "--digestfile", df, ref+":v1")
+		dig := strings.TrimSpace(string(readFile(t, df)))
+		assertDigest(t, reg, repo, "v1", dig)
+		if _, mt, _ := reg.getManifest(t, repo, "v1"); mt != mtOCIManifest {
+			t.Errorf("Content-Type %q, want %q", mt, mtOCIManifest)
+		}
+		assertFile(t, reg.imageFiles(t, repo, "v1"), "hello.txt", hello)
+	})
+	t.Run("push docker v2s2", func(t *testing.T) {
+		df := filepath.Join(c.Dir, "digest-v2s2")
+		podman(t, "push", "-q", "--tls-verify=false", "--format", "v2s2", "--digestfile", df, ref+":v1", "docker://"+ref+":v2s2")
+		dig := strings.TrimSpace(string(readFile(t, df)))
+		assertDigest(t, reg, repo, "v2s2", dig)
+		if _, mt, _ := reg.getManifest(t, repo, "v2s2"); mt != mtDockerManifest {
+			t.Errorf("Content-Type %q, want %q", mt, mtDockerManifest)
+		}
+		assertFile(t, reg.imageFiles(t, repo, "v2s2"), "hello.txt", hello)
+	})
+	t.Run("search --list-tags", func(t *testing.T) {
+		out := podman(t, "search", "--tls-verify=false", "--list-tags", ref)
+		var tags []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			if f := strings.Fields(l); len(f) == 2 {
+				tags = append(tags, f[1])
+			}
+		}
+		sort.Strings(tags)
+		if !slices.Equal(tags, []string{"v1", "v2s2"}) {
+			t.Fatalf("podman search --list-tags: %q, want [v1 v2s2]\n%s", tags, out)
+		}
+		assertTags(t, reg, repo, "v1", "v2s2")
+	})
+	t.Run("rmi and pull back", func(t *testing.T) {
+		podman(t, "rmi", "-f", ref+":v1", seedRef)
+		if r := c.try(t, runOpts{}, "podman", append(containersFlags(c), "image", "exists", ref+":v1")...); r.Err == nil {
+			t.Fatal("image still present after podman rmi")
+		}
+		podman(t, "pull", "-q", "--tls-verify=false", ref+":v1")
+		want := reg.headManifest(t, repo, "v1")
+		if d := strings.TrimSpace(podman(t, "image", "inspect", "--format", "{{.Digest}}", ref+":v1")); d != want {
+			t.Fatalf("pulled image digest %s, registry says %s", d, want)
+		}
+	})
+}
+
+func TestClientBuildah(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	repo := repoPrefix("buildah") + "/app"
+	ref := host + "/" + repo + ":v1"
+	hello := []byte("hello from buildah " + randomHex(8) + "\n")
+	label := randomHex(6)
+	writeFile(t, filepath.Join(c.Dir, "hello.txt"), hello)
+	buildah := func(t *testing.T, args ...string) string {
+		return strings.TrimSpace(c.run(t, "buildah", append(containersFlags(c), args...)...))
+	}
+	var dig string
+
+	t.Run("from scratch, copy, commit", func(t *testing.T) {
+		ctr := buildah(t, "from", "scratch")
+		buildah(t, "copy", ctr, filepath.Join(c.Dir, "hello.txt"), "/hello.txt")
+		buildah(t, "config", "--label", "e2e="+label, ctr)
+		buildah(t, "commit", "-q", ctr, ref)
+		buildah(t, "rm", ctr)
+	})
+	t.Run("push", func(t *testing.T) {
+		df := filepath.Join(c.Dir, "digest")
+		buildah(t, "push", "-q", "--tls-verify=false", "--digestfile", df, ref)
+		dig = strings.TrimSpace(string(readFile(t, df)))
+		assertDigest(t, reg, repo, "v1", dig)
+		assertTags(t, reg, repo, "v1")
+		assertFile(t, reg.imageFiles(t, repo, "v1"), "hello.txt", hello)
+		m := reg.manifest(t, repo, "v1")
+		var cfg struct {
+			Config struct{ Labels map[string]string }
+		}
+		if err := json.Unmarshal(reg.getBlob(t, repo, m.Config.Digest), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Config.Labels["e2e"] != label {
+			t.Fatalf("config labels %v, want e2e=%s", cfg.Config.Labels, label)
+		}
+	})
+	t.Run("rmi and pull back", func(t *testing.T) {
+		buildah(t, "rmi", "-f", ref)
+		buildah(t, "pull", "-q", "--tls-verify=false", ref)
+		out := buildah(t, "images", "--digests", "--format", "{{.Digest}}", ref)
+		if out != dig {
+			t.Fatalf("pulled image digest %q, pushed %s", out, dig)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The docker engine
+
+// helloImage is a build context with a static Go binary that prints token, FROM scratch.
+func helloContext(t testing.TB, c *clientEnv, token string) (dir string, binary []byte) {
+	t.Helper()
+	src := filepath.Join(c.Dir, "hello-src")
+	writeFile(t, filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.22\n"))
+	writeFile(t, filepath.Join(src, "main.go"), []byte(fmt.Sprintf("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(%q) }\n", token)))
+	dir = filepath.Join(c.Dir, "hello-ctx")
+	c.runWith(t, runOpts{dir: src, env: []string{"CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-buildvcs=false", "GOTOOLCHAIN=local"}},
+		"go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "hello"), ".")
+	writeFile(t, filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY hello /hello\nENTRYPOINT [\"/hello\"]\n"))
+	return dir, readFile(t, filepath.Join(dir, "hello"))
+}
+
+// dockerBuildPush builds the hello context with the docker engine and pushes it as ref; it returns the
+// pushed digest and removes the local image when the test ends.
+func dockerBuildPush(t testing.TB, c *clientEnv, ctx, ref string) string {
+	t.Helper()
+	t.Cleanup(func() { c.try(t, runOpts{}, "docker", "rmi", "-f", ref) })
+	c.runWith(t, runOpts{env: []string{"DOCKER_BUILDKIT=0"}}, "docker", "build", "-q", "-t", ref, ctx)
+	out := c.run(t, "docker", "push", ref)
+	m := regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size: \d+`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no digest in docker push output:\n%s", out)
+	}
+	return m[1]
+}
+
+func TestClientDocker(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	tool(t, "docker")
+	repo := repoPrefix("docker") + "/hello"
+	ref := host + "/" + repo
+	token := "hello from berth e2e " + randomHex(8)
+	ctx, binary := helloContext(t, c, token)
+	t.Cleanup(func() { c.try(t, runOpts{}, "docker", "rmi", "-f", ref+":v1", ref+":v2") })
+	var dig string
+
+	t.Run("build", func(t *testing.T) {
+		c.runWith(t, runOpts{env: []string{"DOCKER_BUILDKIT=0"}}, "docker", "build", "-q", "-t", ref+":v1", ctx)
+	})
+	t.Run("push", func(t *testing.T) {
+		out := c.run(t, "docker", "push", ref+":v1")
+		m := regexp.MustCompile(`v1: digest: (sha256:[0-9a-f]{64}) size: \d+`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no digest in docker push output:\n%s", out)
+		}
+		dig = m[1]
+		assertDigest(t, reg, repo, "v1", dig)
+		if _, mt, _ := reg.getManifest(t, repo, "v1"); mt != mtDockerManifest {
+			t.Errorf("Content-Type %q, want %q", mt, mtDockerManifest)
+		}
+		assertFile(t, reg.imageFiles(t, repo, "v1"), "hello", binary)
+	})
+	t.Run("tag and push again", func(t *testing.T) {
+		c.run(t, "docker", "tag", ref+":v1", ref+":v2")
+		out := c.run(t, "docker", "push", ref+":v2")
+		if !strings.Contains(out, "v2: digest: "+dig) {
+			t.Fatalf("second push reported a different digest (want %s):\n%s", dig, out)
+		}
+		assertTags(t, reg, repo, "v1", "v2")
+	})
+	t.Run("rmi", func(t *testing.T) {
+		c.run(t, "docker", "rmi", ref+":v1", ref+":v2")
+		if r := c.try(t, runOpts{}, "docker", "image", "inspect", ref+":v1"); r.Err == nil {
+			t.Fatal("image still present after docker rmi")
+		}
+	})
+	t.Run("pull", func(t *testing.T) {
+		out := c.run(t, "docker", "pull", ref+":v1")
+		if !strings.Contains(out, "Digest: "+dig) {
+			t.Fatalf("docker pull did not report digest %s:\n%s", dig, out)
+		}
+		rd := c.run(t, "docker", "image", "inspect", "--format", "{{json .RepoDigests}}", ref+":v1")
+		if !strings.Contains(rd, ref+"@"+dig) {
+			t.Fatalf("RepoDigests %s, want %s@%s", rd, ref, dig)
+		}
+	})
+	t.Run("run", func(t *testing.T) {
+		out := c.run(t, "docker", "run", "--rm", "--network", "none", ref+":v1")
+		if strings.TrimSpace(out) != token {
+			t.Fatalf("container printed %q, want %q", out, token)
+		}
+	})
+	t.Run("pull by digest", func(t *testing.T) {
+		t.Cleanup(func() { c.try(t, runOpts{}, "docker", "rmi", "-f", ref+"@"+dig) })
+		c.run(t, "docker", "rmi", "-f", ref+":v1")
+		out := c.run(t, "docker", "pull", ref+"@"+dig)
+		if !strings.Contains(out, "Digest: "+dig) {
+			t.Fatalf("docker pull by digest did not report %s:\n%s", dig, out)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------
+// containerd / ctr with a private daemon
+
+// startContainerd runs a private containerd (no CRI, no TCP) under the client environment and returns
+// its socket; the daemon is stopped when the test ends.
+func startContainerd(t testing.TB, c *clientEnv) string {
+	t.Helper()
+	dir := filepath.Join(c.Dir, "containerd")
+	sock := filepath.Join(dir, "containerd.sock")
+	writeFile(t, filepath.Join(dir, "config.toml"), []byte(fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, sock+".ttrpc", filepath.Join(dir, "opt"))))
+	bin := tool(t, "containerd")
+	tool(t, "runc")
+	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config", filepath.Join(dir, "config.toml"))
+	cmd.Env = c.env
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start containerd: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
+			t.Logf("containerd log (tail):\n%s", lastLines(string(b), 30))
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if r := c.try(t, runOpts{timeout: 10 * time.Second}, "ctr", "-a", sock, "version"); r.Err == nil {
+				return sock
+			}
+		}
+		select {
+		case <-done:
+			b, _ := os.ReadFile(filepath.Join(dir, "containerd.log"))
+			t.Fatalf("containerd exited at startup:\n%s", lastLines(string(b), 30))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("containerd did not create its socket within 20 s")
+		}
+	}
+}
+
+func TestClientContainerd(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	sock := startContainerd(t, c)
+	ctr := func(t *testing.T, args ...string) string {
+		return c.run(t, "ctr", append([]string{"-a", sock}, args...)...)
+	}
+	p := repoPrefix("ctr")
+	seedRepo, repo := p+"/seed", p+"/app"
+	seed := newImage(t, map[string][]byte{"hello.txt": []byte("hello from ctr " + randomHex(8) + "\n")})
+	reg.pushImage(t, seedRepo, "v1", seed)
+	seedRef := host + "/" + seedRepo + ":v1"
+
+	t.Run("pull", func(t *testing.T) {
+		ctr(t, "images", "pull", "--plain-http", seedRef)
+		if out := ctr(t, "images", "ls"); !containsLineWith(out, seedRef, seed.ManifestDig) {
+			t.Fatalf("ctr images ls does not show %s at %s:\n%s", seedRef, seed.ManifestDig, out)
+		}
+		if got := ctr(t, "content", "get", seed.LayerDigest); got != string(seed.Layer) {
+			t.Fatal("the layer containerd pulled differs from the pushed one")
+		}
+	})
+	t.Run("push", func(t *testing.T) {
+		ctr(t, "images", "tag", seedRef, host+"/"+repo+":v1")
+		ctr(t, "images", "push", "--plain-http", host+"/"+repo+":v1")
+		// containerd pushes the exact bytes it pulled.
+		assertDigest(t, reg, repo, "v1", seed.ManifestDig)
+		assertTags(t, reg, repo, "v1")
+		if got := reg.getBlob(t, repo, seed.LayerDigest); !bytes.Equal(got, seed.Layer) {
+			t.Fatal("pushed layer differs")
+		}
+	})
+	t.Run("run docker-built image", func(t *testing.T) {
+		tool(t, "docker")
+		token := "hello from ctr run " + randomHex(8)
+		ctxDir, _ := helloContext(t, c, token)
+		ref := host + "/" + p + "/hello:v1"
+		dig := dockerBuildPush(t, c, ctxDir, ref)
+		ctr(t, "images", "pull", "--plain-http", ref)
+		if out := ctr(t, "images", "ls"); !containsLineWith(out, ref, dig) {
+			t.Fatalf("ctr images ls does not show %s at %s:\n%s", ref, dig, out)
+		}
+		out := ctr(t, "run", "--rm", ref, "e2e-"+randomHex(4))
+		if strings.TrimSpace(out) != token {
+			t.Fatalf("ctr run printed %q, want %q", out, token)
+		}
+	})
+}
+
+func containsLineWith(s string, subs ...string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		all := true
+		for _, sub := range subs {
+			if !strings.Contains(l, sub) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Signing: cosign and notation
+
+const emptyTrustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`
+
+func TestClientCosign(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	repo := repoPrefix("cosign") + "/app"
+	img := newImage(t, map[string][]byte{"hello.txt": []byte("hello from cosign " + randomHex(8) + "\n")})
+	dig := reg.pushImage(t, repo, "v1", img)
+	ref := host + "/" + repo + "@" + dig
+	// Keys are generated locally; no Rekor, no Fulcio. An empty trusted root stops verify from fetching
+	// the public sigstore TUF root, so nothing leaves the machine.
+	signEnv := runOpts{env: []string{"COSIGN_PASSWORD=", "COSIGN_YES=true"}}
+	c.runWith(t, signEnv, "cosign", "generate-key-pair")
+	c.runWith(t, signEnv, "cosign", "generate-key-pair", "--output-key-prefix", "other")
+	writeFile(t, filepath.Join(c.Dir, "trusted-root.json"), []byte(emptyTrustedRoot))
+	verifyArgs := func(key string, extra ...string) []string {
+		return append([]string{"verify", "--key", key, "--trusted-root", "trusted-root.json", "--insecure-ignore-tlog=true",
+			"--allow-http-registry"}, append(extra, ref)...)
+	}
+	sigTag := "sha256-" + strings.TrimPrefix(dig, "sha256:") + ".sig"
+
+	t.Run("sign", func(t *testing.T) {
+		c.runWith(t, signEnv, "cosign", "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-http-registry", ref)
+		if reg.headManifest(t, repo, sigTag) == "" {
+			t.Fatalf("no signature at tag %s after cosign sign", sigTag)
+		}
+		m := reg.manifest(t, repo, sigTag)
+		if len(m.Layers) == 0 || m.Layers[0].MediaType != "application/vnd.dev.cosign.simplesigning.v1+json" {
+			t.Fatalf("signature manifest layers %+v", m.Layers)
+		}
+	})
+	t.Run("verify", func(t *testing.T) {
+		out := c.run(t, "cosign", verifyArgs("cosign.pub")...)
+		if !strings.Contains(out, dig) {
+			t.Fatalf("cosign verify output does not name %s:\n%s", dig, out)
+		}
+	})
+	t.Run("verify with another key fails", func(t *testing.T) {
+		if r := c.try(t, runOpts{}, "cosign", verifyArgs("other.pub")...); r.Err == nil {
+			t.Fatalf("cosign verify accepted a signature made with a different key:\n%s", r)
+		}
+	})
+	t.Run("sign with OCI 1.1 referrers", func(t *testing.T) {
+		c.runWith(t, runOpts{env: []string{"COSIGN_PASSWORD=", "COSIGN_YES=true", "COSIGN_EXPERIMENTAL=1"}},
+			"cosign", "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-http-registry", "--registry-referrers-mode=oci-1-1", ref)
+		refs := reg.referrers(t, repo, dig)
+		if !slices.ContainsFunc(refs, func(d descriptor) bool { return d.ArtifactType == "application/vnd.dev.cosign.artifact.sig.v1+json" }) {
+			t.Fatalf("referrers of %s do not include a cosign signature: %+v", dig, refs)
+		}
+	})
+	t.Run("verify with OCI 1.1 referrers", func(t *testing.T) {
+		c.runWith(t, runOpts{env: []string{"COSIGN_EXPERIMENTAL=1"}}, "cosign", verifyArgs("cosign.pub", "--experimental-oci11")...)
+	})
+}
+
+func TestClientNotation(t *testing.T) {
+	t.Parallel()
+	host := registryHost(t)
+	reg := newRegistry(host)
+	c := newClientEnv(t)
+	repo := repoPrefix("notation") + "/app"
+	img := newImage(t, map[string][]byte{"hello.txt": []byte("hello from notation " + randomHex(8) + "\n")})
+	dig := reg.pushImage(t, repo, "v1", img)
+	unsigned := newImage(t, map[string][]byte{"other.txt": []byte(randomHex(8))})
+	unsignedDig := reg.pushImage(t, repo, "unsigned", unsigned)
+	ref := host + "/" + repo + "@" + dig
+	// A local test key and self-signed certificate in the private XDG_CONFIG_HOME trust store.
+	c.run(t, "notation", "cert", "generate-test", "--default", "e2e.example")
+	writeFile(t, filepath.Join(c.Dir, "trustpolicy.json"), []byte(`{"version":"1.0","trustPolicies":[{"name":"e2e","registryScopes":["*"],`+
+		`"signatureVerification":{"level":"strict"},"trustStores":["ca:e2e.example"],"trustedIdentities":["*"]}]}`))
+	c.run(t, "notation", "policy", "import", "--force", "trustpolicy.json")
+	var sigDigest string
+
+	t.Run("sign with the referrers API", func(t *testing.T) {
+		c.run(t, "notation", "sign", "--insecure-registry", "--force-referrers-tag=false", ref)
+		refs := reg.referrers(t, repo, dig)
+		for _, d := range refs {
+			if d.ArtifactType == "application/vnd.cncf.notary.signature" {
+				sigDigest = d.Digest
+			}
+		}
+		if sigDigest == "" {
+			t.Fatalf("referrers of %s do not include a notation signature: %+v", dig, refs)
+		}
+		// With a referrers API notation must not need the sha256-<hex> fallback tag.
+		assertTags(t, reg, repo, "unsigned", "v1")
+	})
+	t.Run("list", func(t *testing.T) {
+		out := c.run(t, "notation", "ls", "--insecure-registry", ref)
+		if sigDigest == "" || !strings.Contains(out, sigDigest) {
+			t.Fatalf("notation ls does not list signature %q:\n%s", sigDigest, out)
+		}
+	})
+	t.Run("verify", func(t *testing.T) {
+		c.run(t, "notation", "verify", "--insecure-registry", ref)
+	})
+	t.Run("verify unsigned fails", func(t *testing.T) {
+		if r := c.try(t, runOpts{}, "notation", "verify", "--insecure-registry", host+"/"+repo+"@"+unsignedDig); r.Err == nil {
+			t.Fatalf("notation verify accepted an unsigned image:\n%s", r)
+		}
+	})
+}

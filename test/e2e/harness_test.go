@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestServerHarness checks the StartServer API that the other e2e tests build on: the startup line is
+// parsed, /readyz is waited for, Restart keeps the address and the data, Kill is a crash, Stop is
+// graceful, and the options do what they say.
+func TestServerHarness(t *testing.T) {
+	t.Parallel()
+	s := StartServer(t)
+	if !strings.HasPrefix(s.Addr, "127.0.0.1:") || strings.HasSuffix(s.Addr, ":0") {
+		t.Fatalf("Addr %q is not the bound loopback address", s.Addr)
+	}
+	if s.DataDir == "" || !strings.Contains(s.Log(), startupMsg) {
+		t.Fatalf("DataDir %q; log:\n%s", s.DataDir, s.Log())
+	}
+	get := func(t *testing.T, path string) int {
+		resp, err := s.Client().Get(s.URL() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(t, "/v2/"); code != http.StatusOK {
+		t.Fatalf("GET /v2/: %d", code)
+	}
+	reg := newRegistry(s.Addr)
+	img := newImage(t, map[string][]byte{"f.txt": randomBytes(4096)})
+	dig := reg.pushImage(t, "harness/app", "v1", img)
+	addr := s.Addr
+
+	t.Run("graceful restart keeps address and data", func(t *testing.T) {
+		s.Restart(t)
+		if s.Addr != addr {
+			t.Fatalf("restarted on %s, want %s", s.Addr, addr)
+		}
+		assertDigest(t, reg, "harness/app", "v1", dig)
+	})
+	t.Run("kill, then restart", func(t *testing.T) {
+		s.Kill()
+		if s.Running() {
+			t.Fatal("still running after Kill")
+		}
+		if _, err := s.Client().Get(s.URL() + "/v2/"); err == nil {
+			t.Fatal("server still answers after Kill")
+		}
+		s.Restart(t)
+		if s.Addr != addr {
+			t.Fatalf("restarted on %s, want %s", s.Addr, addr)
+		}
+		assertDigest(t, reg, "harness/app", "v1", dig)
+		assertFile(t, reg.imageFiles(t, "harness/app", "v1"), "f.txt", img.Files["f.txt"])
+	})
+	t.Run("stop is graceful", func(t *testing.T) {
+		if err := s.Stop(); err != nil {
+			t.Fatalf("Stop: %v (berth should exit 0 on SIGTERM)", err)
+		}
+		if s.Running() {
+			t.Fatal("still running after Stop")
+		}
+		if n := strings.Count(s.Log(), startupMsg); n != 3 {
+			t.Fatalf("log shows %d startups, want 3", n)
+		}
+	})
+	t.Run("WithDataDir and WithAddr", func(t *testing.T) {
+		s2 := StartServer(t, WithDataDir(s.DataDir), WithAddr(addr))
+		if s2.Addr != addr || s2.DataDir != s.DataDir {
+			t.Fatalf("got %s %s, want %s %s", s2.Addr, s2.DataDir, addr, s.DataDir)
+		}
+		assertDigest(t, newRegistry(s2.Addr), "harness/app", "v1", dig)
+		if err := s2.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("WithRawArgs", func(t *testing.T) {
+		dir := t.TempDir()
+		s3 := StartServer(t, WithRawArgs("serve", "--addr", "127.0.0.1:0", "--data-dir", dir))
+		if s3.DataDir != dir || strings.HasSuffix(s3.Addr, ":0") {
+			t.Fatalf("Addr %s DataDir %s, want a bound port and %s", s3.Addr, s3.DataDir, dir)
+		}
+	})
+}
