@@ -1,0 +1,113 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func resolve(t *testing.T, args []string, env map[string]string, file string) (*Config, error) {
+	t.Helper()
+	var c Config
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.RegisterFlags(fs)
+	if file != "" {
+		path := filepath.Join(t.TempDir(), "berth.yaml")
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", path)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	if err := Resolve(fs, lookup); err != nil {
+		return nil, err
+	}
+	return &c, c.Validate()
+}
+
+func TestPrecedence(t *testing.T) {
+	file := "addr: 127.0.0.1:7001\ndata-dir: /from/file\nupload_expiry: 3h\ncreate-on-push: false\nlog-level: warn\n"
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		file     string
+		wantAddr string
+		wantDir  string
+	}{
+		{"defaults", nil, nil, "", "0.0.0.0:5000", "./berth-data"},
+		{"file over default", nil, nil, file, "127.0.0.1:7001", "/from/file"},
+		{"env over file", nil, map[string]string{"BERTH_ADDR": "127.0.0.1:7002"}, file, "127.0.0.1:7002", "/from/file"},
+		{"flag over env", []string{"--addr", "127.0.0.1:7003"}, map[string]string{"BERTH_ADDR": "127.0.0.1:7002"}, file, "127.0.0.1:7003", "/from/file"},
+		{"flag over default", []string{"--data-dir", "/from/flag"}, nil, "", "0.0.0.0:5000", "/from/flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := resolve(t, tt.args, tt.env, tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Addr != tt.wantAddr || c.DataDir != tt.wantDir {
+				t.Errorf("addr %q data-dir %q, want %q %q", c.Addr, c.DataDir, tt.wantAddr, tt.wantDir)
+			}
+			if tt.file != "" && (c.UploadExpiry != 3*time.Hour || c.CreateOnPush || c.LogLevel != "warn") {
+				t.Errorf("file settings not applied: %+v", c)
+			}
+		})
+	}
+}
+
+func TestConfigFileFromEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "berth.yaml")
+	os.WriteFile(path, []byte("data-dir: /via/env/file\n"), 0o600)
+	c, err := resolve(t, nil, map[string]string{"BERTH_CONFIG": path}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/via/env/file" {
+		t.Errorf("data-dir %q, want the one from the file named by BERTH_CONFIG", c.DataDir)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		file    string
+		wantErr string
+	}{
+		{"unknown file key", nil, nil, "adr: x\n", `unknown setting "adr"`},
+		{"nested file value", nil, nil, "addr: {a: b}\n", "single value"},
+		{"bad YAML", nil, nil, "addr: [\n", "parse config file"},
+		{"bad env bool", nil, map[string]string{"BERTH_CREATE_ON_PUSH": "maybe"}, "", "BERTH_CREATE_ON_PUSH"},
+		{"bad file duration", nil, nil, "upload-expiry: soon\n", "upload-expiry"},
+		{"addr without port", []string{"--addr", "localhost"}, nil, "", "addr"},
+		{"tls cert without key", []string{"--tls-cert", "c.pem"}, nil, "", "tls-cert and tls-key"},
+		{"zero expiry", []string{"--upload-expiry", "0s"}, nil, "", "upload-expiry must be positive"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
+		{"bad metadata", []string{"--metadata", "mysql://x"}, nil, "", "metadata"},
+		{"bad blobs", []string{"--blobs", "ftp://x"}, nil, "", "blobs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(t, tt.args, tt.env, tt.file)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got := EnvName("upload-purge-interval"); got != "BERTH_UPLOAD_PURGE_INTERVAL" {
+		t.Errorf("EnvName = %q", got)
+	}
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestStatusWriterKeepsReaderFrom(t *testing.T) {
+	var w http.ResponseWriter = &statusWriter{ResponseWriter: httptest.NewRecorder()}
+	if _, ok := w.(io.ReaderFrom); !ok {
+		t.Fatal("statusWriter hides io.ReaderFrom: blobs would not be served with sendfile")
+	}
+}
+
+func TestReadyzAndPanicGuard(t *testing.T) {
+	ready := errors.New("store down")
+	var readyErr error
+	api := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
+	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second}, quietLog(), api,
+		func(context.Context) error { return readyErr })
+	ts := httptest.NewServer(s.handler)
+	defer ts.Close()
+	get := func(path string) int {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get("/readyz"); got != http.StatusOK {
+		t.Errorf("readyz = %d, want 200", got)
+	}
+	readyErr = ready
+	if got := get("/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("readyz with a failing store = %d, want 503", got)
+	}
+	readyErr = nil
+	s.draining.Store(true)
+	if got := get("/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining = %d, want 503", got)
+	}
+	if got := get("/healthz"); got != http.StatusOK {
+		t.Errorf("healthz = %d, want 200", got)
+	}
+	if got := get("/v2/"); got != http.StatusInternalServerError {
+		t.Errorf("panicking handler = %d, want 500", got)
+	}
+	if got := get("/healthz"); got != http.StatusOK {
+		t.Errorf("server stopped serving after a panic: healthz = %d", got)
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	api := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(started)
+		<-release
+		w.Write([]byte("finished"))
+	})
+	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: 10 * time.Second}, quietLog(), api,
+		func(context.Context) error { return nil })
+	ln, err := s.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	body := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/v2/")
+		if err != nil {
+			body <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body <- string(b)
+	}()
+	<-started
+	cancel() // as SIGTERM does
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+		t.Error("new connections are still accepted after shutdown began")
+	}
+	close(release)
+	if got := <-body; got != "finished" {
+		t.Errorf("in-flight request got %q, want it to finish", got)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
