@@ -1,26 +1,43 @@
 // Package e2e runs real registry clients and the OCI conformance suite against a real berth process.
 //
-// Run it with `make e2e` (or `go test -count=1 ./test/e2e/...`). The tools it drives are installed,
-// at pinned versions, by scripts/install-test-tools.sh; a missing tool is a test failure, never a skip.
+// Run it with `make e2e` (or `go test -count=1 ./test/e2e/...`; `make e2e E2E_RUN=TestClientDocker`
+// for one test). The tools it drives are installed, at pinned versions, by
+// scripts/install-test-tools.sh; a missing tool is a test failure, never a skip.
 //
 // # The server harness
 //
 // TestMain builds the berth binary once (`go build ./cmd/berth` from the module root) into a temporary
 // directory. A test starts its own server with StartServer:
 //
-//	s := StartServer(t)                          // fresh data dir, free port on 127.0.0.1
-//	s := StartServer(t, WithArgs("--log-level", "debug"), WithEnv("BERTH_FOO=1"))
-//	resp, err := s.Client().Get(s.URL() + "/v2/")
-//	s.Kill()                                     // SIGKILL, like a power cut
-//	s.Restart(t)                                 // same data dir, same address
-//	err := s.Stop()                              // SIGTERM, graceful; returns the exit error
+//	s := StartServer(t)                          // fresh t.TempDir() data dir, free port on 127.0.0.1
+//	s := StartServer(t, WithArgs("--some-flag", "v"), WithEnv("BERTH_X=1"), WithDataDir(dir), WithAddr(a))
+//	resp, err := s.Client().Get(s.URL() + "/v2/") // s.Addr is host:port, s.DataDir the data directory
+//	s.Kill()                                     // SIGKILL and wait, like a power cut
+//	s.Restart(t)                                 // same data dir, same address (stops it first if running)
+//	err := s.Stop()                              // SIGTERM, waits up to 30 s; returns the exit error
+//	s.Log()                                      // everything it wrote, over all restarts
+//
+// More options: WithStartTimeout (default 60 s), WithHTTPS (probe /readyz and build Client() with a TLS
+// config; URL() becomes https://…), WithRawArgs (exact argument list, for config-precedence tests; Addr
+// and DataDir are then taken from the startup line). The server inherits the test's environment minus
+// every BERTH_* variable.
 //
 // StartServer waits for the startup log line (msg="berth serving" addr=…) and for GET /readyz to answer
 // 200, and fails the test with the tail of the server's log if either does not happen in time. The
 // server is killed when the test ends; if the test failed, the last 50 lines of its log are printed.
 //
-// Client tests (clients_test.go) share one lazily started berth (see registryHost) and each uses its own
-// repository prefix, so they can run in parallel.
+// # Files
+//
+//	harness_test.go     self-test of the StartServer API
+//	conformance_test.go the OCI distribution-spec conformance suite, every API switch on
+//	clients_test.go     crane, skopeo, oras, regctl
+//	containers_test.go  podman, buildah, the docker engine, containerd/ctr
+//	signing_test.go     cosign, notation
+//	helpers_test.go     clientEnv (private client state, command runner), image fixtures, and
+//	                    registry, a small HTTP client the tests use to check what the tools did
+//
+// Client tests share one lazily started berth (registryHost) and each uses its own repository prefix,
+// so they run in parallel (make e2e passes -parallel 8).
 //
 // # Environment
 //
@@ -30,7 +47,8 @@
 //	E2E_BERTH_BINARY=path   Use this berth binary instead of building ./cmd/berth.
 //	E2E_ARTIFACTS=dir       Keep reports (conformance junit.xml, results.yaml, report.html) under
 //	                        dir/<TestName>; without it they go to a temporary directory that is removed.
-//	OCI_CONFORMANCE_BIN     Path of a prebuilt conformance binary (default: the installer's cache).
+//	OCI_CONFORMANCE_BIN     Path of a prebuilt conformance binary (default: the installer's cache,
+//	                        $OCI_CONFORMANCE_CACHE or ~/.cache/oci-conformance; built there if missing).
 package e2e
 
 import (
