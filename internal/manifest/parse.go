@@ -115,7 +115,7 @@ func resolveMediaType(contentType string, top object) (string, *InvalidError) {
 		return declared, nil
 	}
 	if v, ok, _ := top.int64("schemaVersion"); ok && v == 1 {
-		if _, ok := top.members["signatures"]; ok {
+		if _, ok := top.lookup("signatures"); ok {
 			return MediaTypeDockerSchema1Signed, nil
 		}
 		return MediaTypeDockerSchema1, nil

@@ -337,6 +337,19 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
+// TestParseDeepNesting makes sure the duplicate-key walk is linear: a
+// quadratic one would take minutes on this.
+func TestParseDeepNesting(t *testing.T) {
+	const depth = 4000 // objects and arrays: 8000 levels, under json.Valid's 10000
+	nested := strings.Repeat(`{"a":[`, depth) + `"` + strings.Repeat("x", 1<<20) + `"` + strings.Repeat(`]}`, depth)
+	payload := replace(t, ociImage, `"schemaVersion": 2,`, `"schemaVersion": 2, "x-extension": `+nested+`,`)
+	mustParse(t, MediaTypeOCIManifest, payload)
+
+	dup := replace(t, ociImage, `"schemaVersion": 2,`, `"schemaVersion": 2, "x": [[{"k": 1}, {"k": 2, "k": 3}]],`)
+	_, err := Parse(MediaTypeOCIManifest, []byte(dup))
+	wantInvalid(t, err, `duplicate key "k" in x[0][1]`)
+}
+
 func TestDigestUnsupportedAlgorithm(t *testing.T) {
 	m := mustParse(t, "", ociImage)
 	if got := m.Digest("md5"); got != "" {
@@ -348,5 +361,31 @@ func TestInvalidErrorMessage(t *testing.T) {
 	_, err := Parse("", []byte("[]"))
 	if got, want := err.Error(), "invalid manifest: payload must be a JSON object, got an array"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// BenchmarkParse measures a typical image manifest and one near MaxSize
+// (thousands of layers), the worst a client can send.
+func BenchmarkParse(b *testing.B) {
+	layer := `{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "` + dLayer1 + `", "size": 2479, "annotations": {"a": "b"}}`
+	var big strings.Builder
+	big.WriteString(`{"schemaVersion": 2, "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "` + dConfig + `", "size": 1}, "layers": [`)
+	for big.Len() < MaxSize-len(layer)-10 {
+		if !strings.HasSuffix(big.String(), "[") {
+			big.WriteString(",")
+		}
+		big.WriteString(layer)
+	}
+	big.WriteString("]}")
+	for _, bm := range []struct{ name, payload string }{{"typical", ociImage}, {"4MiB", big.String()}} {
+		b.Run(bm.name, func(b *testing.B) {
+			payload := []byte(bm.payload)
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				if _, err := Parse(MediaTypeOCIManifest, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

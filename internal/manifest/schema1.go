@@ -11,7 +11,7 @@ import (
 // libtrust-signed "pretty JWS" form.
 
 func parseSchema1(m *Manifest, top object) *InvalidError {
-	_, signed := top.members["signatures"]
+	_, signed := top.lookup("signatures")
 	switch {
 	case m.MediaType == MediaTypeDockerSchema1Signed && !signed:
 		return invalid("a signed Docker schema1 manifest (%s) must have a signatures field; send an unsigned one as %s", MediaTypeDockerSchema1Signed, MediaTypeDockerSchema1)
@@ -45,20 +45,20 @@ func decodeCanonical(canonical []byte, full object) (object, *InvalidError) {
 	if err != nil {
 		return object{}, err
 	}
-	if _, ok := body.members["signatures"]; ok {
+	if _, ok := body.lookup("signatures"); ok {
 		return object{}, invalid("the signed content of a schema1 manifest must not itself contain signatures")
 	}
-	for k, v := range full.members {
-		if k == "signatures" {
+	for _, m := range full.members {
+		if m.key == "signatures" {
 			continue
 		}
-		if cv, ok := body.members[k]; !ok || !bytes.Equal(cv, v) {
-			return object{}, invalid("field %s is outside the signed content of the manifest (formatLength cuts it off, or it differs); re-sign the manifest", quote(k))
+		if v, ok := body.lookup(m.key); !ok || !bytes.Equal(v, m.raw) {
+			return object{}, invalid("field %s is outside the signed content of the manifest (formatLength cuts it off, or it differs); re-sign the manifest", quote(m.key))
 		}
 	}
-	for k := range body.members {
-		if _, ok := full.members[k]; !ok {
-			return object{}, invalid("the signed content has field %s, which the manifest itself lacks; re-sign the manifest", quote(k))
+	for _, m := range body.members {
+		if _, ok := full.lookup(m.key); !ok {
+			return object{}, invalid("the signed content has field %s, which the manifest itself lacks; re-sign the manifest", quote(m.key))
 		}
 	}
 	return body, nil
