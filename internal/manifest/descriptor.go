@@ -39,7 +39,7 @@ func parseDescriptor(path string, raw json.RawMessage) (Descriptor, *InvalidErro
 		return d, invalid("%s is required", o.name("mediaType"))
 	}
 	if !validMediaType(mt) {
-		return d, invalid("%s %q is not a valid media type (expected type/subtype as in RFC 6838)", o.name("mediaType"), mt)
+		return d, invalid("%s %s is not a valid media type (expected type/subtype as in RFC 6838)", o.name("mediaType"), quote(mt))
 	}
 	d.MediaType = mt
 
@@ -75,7 +75,7 @@ func parseDescriptor(path string, raw json.RawMessage) (Descriptor, *InvalidErro
 	}
 	for i, u := range d.URLs {
 		if !validURL(u) {
-			return d, invalid("%s %q must be an absolute http or https URL without a fragment", indexPath(o.name("urls"), i), u)
+			return d, invalid("%s %s must be an absolute http or https URL without a fragment", indexPath(o.name("urls"), i), quote(u))
 		}
 	}
 	if d.Annotations, err = o.stringMap("annotations"); err != nil {
@@ -106,18 +106,24 @@ func parseDescriptor(path string, raw json.RawMessage) (Descriptor, *InvalidErro
 		return d, err
 	}
 	if ok && !validMediaType(at) {
-		return d, invalid("%s %q is not a valid media type (expected type/subtype as in RFC 6838)", o.name("artifactType"), at)
+		return d, invalid("%s %s is not a valid media type (expected type/subtype as in RFC 6838)", o.name("artifactType"), quote(at))
 	}
 	d.ArtifactType = at
 	return d, nil
 }
 
+// quote quotes a value from the payload for an error message, cut short:
+// a reason must stay readable whatever the client sent.
 func quote(s string) string {
+	return strconv.Quote(clip(s))
+}
+
+func clip(s string) string {
 	const limit = 100
 	if len(s) > limit {
 		s = strings.ToValidUTF8(s[:limit], "") + "…"
 	}
-	return strconv.Quote(s)
+	return s
 }
 
 func validURL(s string) bool {

@@ -160,7 +160,7 @@ func objectName(path string) string {
 	if path == "" {
 		return "the manifest"
 	}
-	return path
+	return clip(path)
 }
 
 func joinPath(parent, key string) string {

@@ -20,7 +20,18 @@ func topLevelFields() []string {
 
 // Parse validates payload, received with the given Content-Type header value
 // (which may carry parameters or be empty), and returns what it is and what
-// it references. Every error it returns for bad input is an *InvalidError.
+// it references. Every error it returns is an *InvalidError whose Reason
+// names the offending field and what was expected.
+//
+// The media type is the Content-Type when that is a manifest type (the
+// payload's mediaType field, if any, must then agree); otherwise the
+// payload's mediaType field; otherwise it is detected: schemaVersion 1 is
+// schema1 (signed if it has signatures), a manifests field an OCI index, a
+// config field an OCI image manifest.
+//
+// Parse checks structure only. The caller must still check that every
+// m.Blobs and m.Manifests digest exists in the repository, and for a push
+// by digest that m.Digest(ref.Algorithm()) equals the reference.
 func Parse(contentType string, payload []byte) (*Manifest, error) {
 	m, err := parse(contentType, payload)
 	if err != nil {
@@ -104,13 +115,13 @@ func resolveMediaType(contentType string, top object) (string, *InvalidError) {
 	}
 	if isManifestType(header) {
 		if declared != "" && declared != header {
-			return "", invalid("Content-Type %s does not match the manifest's mediaType %s", header, declared)
+			return "", invalid("Content-Type %s does not match the manifest's mediaType %s", clip(header), clip(declared))
 		}
 		return header, nil
 	}
 	if declared != "" {
 		if !isManifestType(declared) {
-			return "", invalid("unsupported manifest mediaType %q; expected one of %s", declared, strings.Join(manifestTypes(), ", "))
+			return "", invalid("unsupported manifest mediaType %s; expected one of %s", quote(declared), strings.Join(manifestTypes(), ", "))
 		}
 		return declared, nil
 	}
@@ -126,7 +137,7 @@ func resolveMediaType(contentType string, top object) (string, *InvalidError) {
 	case top.has("config"):
 		return MediaTypeOCIManifest, nil
 	}
-	return "", invalid("cannot tell what kind of manifest this is: it has no mediaType field, no config and no manifests, and Content-Type %q is not a manifest media type; send the manifest's media type as Content-Type", contentType)
+	return "", invalid("cannot tell what kind of manifest this is: it has no mediaType field, no config and no manifests, and Content-Type %s is not a manifest media type; send the manifest's media type as Content-Type", quote(contentType))
 }
 
 func manifestTypes() []string {
@@ -272,7 +283,7 @@ func parseReferrerFields(m *Manifest, top object) *InvalidError {
 		return err
 	}
 	if ok && !validMediaType(at) {
-		return invalid("artifactType %q is not a valid media type (expected type/subtype, e.g. application/vnd.example+json)", at)
+		return invalid("artifactType %s is not a valid media type (expected type/subtype, e.g. application/vnd.example+json)", quote(at))
 	}
 	m.artifactType = at
 	if raw, ok := top.raw("subject"); ok {

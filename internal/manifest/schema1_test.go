@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -370,4 +374,57 @@ func TestSchema1StdlibSigner(t *testing.T) {
 		_, err := Parse(MediaTypeDockerSchema1Signed, payload)
 		wantInvalid(t, err, "signatures[1].protected disagrees with signatures[0]")
 	})
+}
+
+func TestSchema1SignatureStructure(t *testing.T) {
+	x5c := string(readFixture(t, "schema1-signed-x5c.json"))
+	rsaSigned := string(readFixture(t, "schema1-signed-rsa-2048.json"))
+	edCert := func() string {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(der)
+	}()
+	huge := base64.RawURLEncoding.EncodeToString(append([]byte{0x80}, make([]byte, 9000/8)...))
+	sub := func(t *testing.T, s, pattern, repl string) string {
+		t.Helper()
+		re := regexp.MustCompile(pattern)
+		if !re.MatchString(s) {
+			t.Fatalf("pattern %q does not match the fixture", pattern)
+		}
+		return re.ReplaceAllLiteralString(s, repl)
+	}
+	tests := []struct {
+		name, payload, pattern, repl, reason string
+	}{
+		{"x5c not base64", x5c, `"x5c": \[[^\]]*\]`, `"x5c": ["!!"]`, "signatures[0].header.x5c[0] is not valid base64"},
+		{"x5c not a certificate", x5c, `"x5c": \[[^\]]*\]`, `"x5c": ["AAAA"]`, "signatures[0].header.x5c[0] is not a valid X.509 certificate"},
+		{"x5c with an Ed25519 key", x5c, `"x5c": \[[^\]]*\]`, `"x5c": ["` + edCert + `"]`, "only EC and RSA keys can sign"},
+		{"x5c not strings", x5c, `"x5c": \[[^\]]*\]`, `"x5c": [1]`, "signatures[0].header.x5c must be an array of strings"},
+		{"no alg", x5c, `"alg": "ES256",`, ``, "signatures[0].header.alg is required"},
+		{"no header", x5c, `"header": \{[^}]*\},`, ``, "signatures[0].header is required"},
+		{"no protected", x5c, `,\s*"protected": "[^"]*"`, ``, "signatures[0].protected is required"},
+		{"no signature", x5c, `"signature": "[^"]*",`, ``, "signatures[0].signature is required"},
+		{"signature not base64url", x5c, `"signature": "[^"]*"`, `"signature": "!!!!"`, "signatures[0].signature is not valid base64url"},
+		{"protected not base64url", x5c, `"protected": "[^"]*"`, `"protected": "!"`, "signatures[0].protected is not valid base64url"},
+		{"signature entry not an object", x5c, `(?s)"signatures": \[.*\]`, `"signatures": ["x"]`, "signatures[0] must be a JSON object"},
+		{"RSA modulus too large", rsaSigned, `"n": "[^"]*"`, `"n": "` + huge + `"`, "RSA keys larger than 8192 bits are not accepted"},
+		{"RSA exponent empty", rsaSigned, `"e": "[^"]*"`, `"e": ""`, "signatures[0].header.jwk.e is not a usable RSA public exponent"},
+		{"RSA exponent not base64url", rsaSigned, `"e": "[^"]*"`, `"e": "A"`, "signatures[0].header.jwk.e is not valid base64url"},
+		{"no kty", rsaSigned, `"kty": "RSA",`, ``, `signatures[0].header.jwk.kty "" is not supported`},
+		{"jwk not an object", rsaSigned, `(?s)"jwk": \{.*?\},`, `"jwk": "key",`, "signatures[0].header.jwk must be a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			payload := sub(t, tt.payload, tt.pattern, tt.repl)
+			_, err := Parse(MediaTypeDockerSchema1Signed, []byte(payload))
+			wantInvalid(t, err, tt.reason)
+		})
+	}
 }
