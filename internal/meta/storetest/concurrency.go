@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-registry/berth/internal/meta"
+	"github.com/opencontainers/go-digest"
+)
+
+var concurrencyTests = []test{
+	{"CreateRepositoryRace", testCreateRepositoryRace},
+	{"LinkBlobRace", testLinkBlobRace},
+	{"PutSameManifestRace", testPutSameManifestRace},
+	{"MoveTagRace", testMoveTagRace},
+	{"AdvanceUploadRace", testAdvanceUploadRace},
+}
+
+// race runs fn(i) for i in [0, n) at once and waits for all of them.
+func race(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+func testCreateRepositoryRace(t *testing.T, s meta.Store) {
+	const n = 16
+	repos := make([]meta.Repository, n)
+	created := make([]bool, n)
+	errs := make([]error, n)
+	race(n, func(i int) {
+		repos[i], created[i], errs[i] = s.CreateRepository(ctx(t), "contended/name")
+	})
+	winners := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("CreateRepository %d: %v", i, errs[i])
+			continue
+		}
+		if created[i] {
+			winners++
+		}
+		if repos[i].ID != repos[0].ID || repos[i].Name != "contended/name" {
+			t.Errorf("CreateRepository %d = %+v, want the one repository %+v", i, repos[i], repos[0])
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d racing CreateRepository calls reported created, want exactly 1", winners)
+	}
+	names, err := s.ListRepositories(ctx(t), "", 100)
+	wantNoErr(t, "ListRepositories", err)
+	wantStrings(t, "ListRepositories after the race", names, []string{"contended/name"})
+}
+
+func testLinkBlobRace(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	d := dgst("popular layer")
+	errs := make([]error, 16)
+	race(len(errs), func(i int) {
+		errs[i] = s.LinkBlob(ctx(t), repo.ID, meta.Blob{Digest: d, Size: 99, CreatedAt: base.Add(time.Duration(i) * time.Second)})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("LinkBlob %d: %v", i, err)
+		}
+	}
+	b, err := s.RepositoryBlob(ctx(t), repo.ID, d)
+	wantNoErr(t, "RepositoryBlob after racing links", err)
+	if b.Size != 99 {
+		t.Errorf("RepositoryBlob.Size = %d, want 99", b.Size)
+	}
+}
+
+func testPutSameManifestRace(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	layer := dgst("layer")
+	mustLink(t, s, repo.ID, layer)
+	m := newManifest(repo.ID, `{"pushed":"by many"}`)
+	errs := make([]error, 16)
+	race(len(errs), func(i int) {
+		mi := m
+		mi.PushedAt = base.Add(time.Duration(i) * time.Second)
+		errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: mi, Blobs: []digest.Digest{layer}, Tags: []string{"latest"}})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("PutManifest %d of the same manifest: %v", i, err)
+		}
+	}
+	got, err := s.ResolveTag(ctx(t), repo.ID, "latest")
+	wantNoErr(t, "ResolveTag", err)
+	if got.Digest != m.Digest {
+		t.Errorf("ResolveTag(latest) = %s, want %s", got.Digest, m.Digest)
+	}
+}
+
+func testMoveTagRace(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	const n = 16
+	ms := make([]meta.Manifest, n)
+	errs := make([]error, n)
+	for i := range n {
+		ms[i] = newManifest(repo.ID, `{"build":`+itoa(i)+`}`)
+	}
+	race(n, func(i int) {
+		errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: ms[i], Tags: []string{"latest"}})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("PutManifest %d: %v", i, err)
+		}
+	}
+	got, err := s.ResolveTag(ctx(t), repo.ID, "latest")
+	wantNoErr(t, "ResolveTag after the race", err)
+	found := false
+	for _, m := range ms {
+		if got.Digest == m.Digest {
+			found = true
+		}
+		_, err := s.GetManifest(ctx(t), repo.ID, m.Digest, false)
+		wantNoErr(t, "GetManifest of a racing manifest", err)
+	}
+	if !found {
+		t.Errorf("ResolveTag(latest) = %s, not one of the racing manifests", got.Digest)
+	}
+	tags, err := s.ListTags(ctx(t), repo.ID, "", 100)
+	wantNoErr(t, "ListTags", err)
+	wantStrings(t, "ListTags after the race", tags, []string{"latest"})
+}
+
+func testAdvanceUploadRace(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	u := newUpload(repo.ID, upload1)
+	u.Size = 512
+	mustCreateUpload(t, s, u)
+	const n = 8
+	nexts := make([]meta.Upload, n)
+	errs := make([]error, n)
+	for i := range n {
+		nexts[i] = u
+		nexts[i].Size = u.Size + int64(i+1)*100
+		nexts[i].HashState = []byte("state of writer " + itoa(i))
+		nexts[i].UpdatedAt = base.Add(time.Duration(i+1) * time.Second)
+	}
+	race(n, func(i int) {
+		errs[i] = s.AdvanceUpload(ctx(t), u.ID, u.Size, nexts[i])
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("AdvanceUpload %d and %d both won from size %d", winner, i, u.Size)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, meta.ErrConflict):
+			t.Errorf("AdvanceUpload %d lost with %v, want ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no AdvanceUpload won the race: %v", errs)
+	}
+	got, err := s.GetUpload(ctx(t), u.ID)
+	wantNoErr(t, "GetUpload", err)
+	wantUpload(t, "GetUpload after the race", got, nexts[winner])
+}
