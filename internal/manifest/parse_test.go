@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -361,6 +363,11 @@ func TestInvalidErrorMessage(t *testing.T) {
 	_, err := Parse("", []byte("[]"))
 	if got, want := err.Error(), "invalid manifest: payload must be a JSON object, got an array"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	_, err = Parse("", []byte(`{"a": }`))
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) {
+		t.Errorf("error %v does not wrap the JSON syntax error", err)
 	}
 }
 
