@@ -162,7 +162,8 @@ type Manifests interface {
 	// ErrReferenced (wrapped in a *ReferencedError) if an index in the repository
 	// references it, ErrNotFound if absent.
 	DeleteManifest(ctx context.Context, repoID int64, dgst digest.Digest) error
-	// Referrers lists manifests whose subject is dgst, optionally only artifactType.
+	// Referrers lists manifests whose subject is dgst, optionally only artifactType,
+	// oldest push first; none is an empty, non-nil slice.
 	Referrers(ctx context.Context, repoID int64, dgst digest.Digest, artifactType string) ([]Descriptor, error)
 }
 

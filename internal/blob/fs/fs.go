@@ -154,12 +154,19 @@ func (s *Store) Append(_ context.Context, id string, offset int64, r io.Reader) 
 }
 
 // copyFull copies r to w in large writes: it fills the buffer before each write, as
-// network reads return small pieces.
+// network reads return small pieces. Only io.EOF ends the copy cleanly; any other
+// error, io.ErrUnexpectedEOF of a cut-off request body included, is returned.
 func copyFull(w io.Writer, r io.Reader) (int64, error) {
 	buf := make([]byte, copyBufferSize)
 	var total int64
 	for {
-		n, rerr := io.ReadFull(r, buf)
+		n := 0
+		var rerr error
+		for n < len(buf) && rerr == nil {
+			var m int
+			m, rerr = r.Read(buf[n:])
+			n += m
+		}
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
 			total += int64(m)
@@ -167,7 +174,7 @@ func copyFull(w io.Writer, r io.Reader) (int64, error) {
 				return total, werr
 			}
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			return total, nil
 		}
 		if rerr != nil {
