@@ -41,10 +41,19 @@ func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
-	n, err := s.ResponseWriter.(io.ReaderFrom).ReadFrom(r)
+	var n int64
+	var err error
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r) // HTTP/1: sendfile from an *os.File
+	} else {
+		n, err = io.Copy(writerOnly{s.ResponseWriter}, r) // HTTP/2 has no ReadFrom
+	}
 	s.bytes += n
 	return n, err
 }
+
+// writerOnly hides every method but Write, so io.Copy cannot loop back into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

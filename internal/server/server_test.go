@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,5 +100,15 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
+	}
+}
+
+func TestStatusWriterWithoutReaderFrom(t *testing.T) {
+	rec := httptest.NewRecorder()
+	// The anonymous struct has only the ResponseWriter methods, like HTTP/2's writer.
+	sw := &statusWriter{ResponseWriter: struct{ http.ResponseWriter }{rec}}
+	n, err := sw.ReadFrom(strings.NewReader("body over HTTP/2"))
+	if err != nil || n != 16 || rec.Body.String() != "body over HTTP/2" || sw.status != http.StatusOK {
+		t.Fatalf("ReadFrom = %d, %v; body %q status %d", n, err, rec.Body.String(), sw.status)
 	}
 }
