@@ -254,14 +254,18 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	req.ContentLength = int64(len(data))
 	req.Header.Set("Content-Range", fmt.Sprintf("0-%d", len(data)-1))
 	result := make(chan error, 1)
+	// A connection of its own: a kept-alive one counts as idle until the server has
+	// read the next request's first bytes, and shutdown closes idle connections.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	go func() {
-		resp, err := p.client.Do(req)
+		resp, err := fresh.Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
 		result <- expect(resp, err, http.StatusAccepted)
 	}()
-	pw.Write(data[:1<<20]) // the request is in flight
+	pw.Write(data[:1<<20])             // the request is in flight…
+	time.Sleep(200 * time.Millisecond) // …and the server is reading it
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.Stop() }()
