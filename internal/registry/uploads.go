@@ -97,32 +97,35 @@ func (r *Registry) AppendUpload(ctx context.Context, name, id string, c Chunk) (
 	if err != nil {
 		return meta.Upload{}, err
 	}
-	if err := checkChunkStart(u, c); err != nil {
-		return meta.Upload{}, err
-	}
 	h, err := unmarshalHash(u.HashState)
 	if err != nil {
 		return meta.Upload{}, internal(err)
 	}
-	n, err := r.blobs.Uploads().Append(ctx, id, u.Size, io.TeeReader(c.Body, h))
+	n, err := r.appendChunk(ctx, u, c, h)
 	if err != nil {
-		return meta.Upload{}, wrapf(errcode.BlobUploadInvalid, err,
-			"upload %s failed after %d bytes of this chunk; resume from byte %d", id, n, u.Size)
-	}
-	if c.Length >= 0 && n != c.Length {
-		return meta.Upload{}, errcode.New(errcode.BlobUploadInvalid,
-			"chunk declared %d bytes but carried %d; resume from byte %d", c.Length, n, u.Size)
+		return meta.Upload{}, err
 	}
 	return r.advance(ctx, u, n, h)
 }
 
-func checkChunkStart(u meta.Upload, c Chunk) error {
+// appendChunk checks that c starts where upload u stands and writes it after u's
+// data, hashing it with h. Nothing is recorded: the caller advances or commits.
+func (r *Registry) appendChunk(ctx context.Context, u meta.Upload, c Chunk, h hash.Hash) (int64, error) {
 	if c.Start >= 0 && c.Start != u.Size {
-		return &errcode.Error{Code: errcode.RangeInvalid,
+		return 0, &errcode.Error{Code: errcode.RangeInvalid,
 			Message: fmt.Sprintf("chunk starts at byte %d but the upload holds %d bytes; send the chunk that starts at byte %d", c.Start, u.Size, u.Size),
 			Detail:  RangeError{Size: u.Size}}
 	}
-	return nil
+	n, err := r.blobs.Uploads().Append(ctx, u.ID, u.Size, io.TeeReader(c.Body, h))
+	if err != nil {
+		return 0, wrapf(errcode.BlobUploadInvalid, err,
+			"upload %s failed after %d bytes of this chunk; resume from byte %d", u.ID, n, u.Size)
+	}
+	if c.Length >= 0 && n != c.Length {
+		return 0, errcode.New(errcode.BlobUploadInvalid,
+			"chunk declared %d bytes but carried %d; resume from byte %d", c.Length, n, u.Size)
+	}
+	return n, nil
 }
 
 func (r *Registry) advance(ctx context.Context, u meta.Upload, n int64, h hash.Hash) (meta.Upload, error) {
@@ -166,9 +169,6 @@ func (r *Registry) CompleteUpload(ctx context.Context, name, id, dgstText string
 	if err != nil {
 		return meta.Blob{}, err
 	}
-	if err := checkChunkStart(u, c); err != nil {
-		return meta.Blob{}, err
-	}
 	var h hash.Hash
 	if u.Size == 0 {
 		// Nothing received yet: hash with the digest's own algorithm in this one pass.
@@ -176,14 +176,9 @@ func (r *Registry) CompleteUpload(ctx context.Context, name, id, dgstText string
 	} else if h, err = unmarshalHash(u.HashState); err != nil {
 		return meta.Blob{}, internal(err)
 	}
-	n, err := r.blobs.Uploads().Append(ctx, id, u.Size, io.TeeReader(c.Body, h))
+	n, err := r.appendChunk(ctx, u, c, h)
 	if err != nil {
-		return meta.Blob{}, wrapf(errcode.BlobUploadInvalid, err,
-			"upload %s failed after %d bytes of the last chunk; resume from byte %d", id, n, u.Size)
-	}
-	if c.Length >= 0 && n != c.Length {
-		return meta.Blob{}, errcode.New(errcode.BlobUploadInvalid,
-			"chunk declared %d bytes but carried %d; resume from byte %d", c.Length, n, u.Size)
+		return meta.Blob{}, err
 	}
 	size := u.Size + n
 	actual, err := r.uploadDigest(ctx, id, size, dgst.Algorithm(), h)
