@@ -116,13 +116,15 @@ func agreeWithEncodingJSON(t *testing.T, m *Manifest) {
 }
 
 // FuzzNegotiate checks that Negotiate never panics and only ever answers
-// the stored type or its counterpart.
+// the stored type, its counterpart, or signed schema1 for an image manifest.
 func FuzzNegotiate(f *testing.F) {
 	f.Add("application/vnd.oci.image.manifest.v1+json;q=0, */*", MediaTypeDockerSchema2)
 	f.Add("application/*;q=0.5,,;q=", MediaTypeOCIIndex)
+	f.Add("application/vnd.docker.distribution.manifest.v1+prettyjws", MediaTypeDockerSchema2)
 	f.Fuzz(func(t *testing.T, accept, stored string) {
 		got := Negotiate(strings.Split(accept, "\n"), stored)
-		if got != stored && got != counterpart(stored) {
+		image := stored == MediaTypeDockerSchema2 || stored == MediaTypeOCIManifest
+		if got != stored && got != counterpart(stored) && (!image || got != MediaTypeDockerSchema1Signed) {
 			t.Fatalf("Negotiate(%q, %q) = %q", accept, stored, got)
 		}
 	})

@@ -1,8 +1,9 @@
 // Package manifest parses and validates the manifest formats a registry
 // receives on PUT /v2/<name>/manifests/<ref> (Docker schema1 and schema2,
 // Docker manifest lists, OCI image manifests and indexes), says what each
-// one references, converts between Docker schema2 and OCI for pulls by tag,
-// and negotiates the Accept header.
+// one references, converts between Docker schema2 and OCI for pulls by tag
+// (and translates images down to signed schema1 for old clients), and
+// negotiates the Accept header.
 //
 // Everything here is a pure function over bytes: no I/O, no HTTP, no store.
 package manifest

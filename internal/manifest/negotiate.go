@@ -70,6 +70,19 @@ func acceptable(ranges []mediaRange, mediaType string) bool {
 	return best > 0 && q > 0
 }
 
+// listed reports whether ranges name mediaType itself (not through a
+// wildcard) and accept it. Translating to schema1 loses information, so it
+// is done only for clients that ask for schema1 by name.
+func listed(ranges []mediaRange, mediaType string) bool {
+	typ, sub, _ := strings.Cut(strings.ToLower(mediaType), "/")
+	for _, r := range ranges {
+		if r.typ == typ && r.sub == sub {
+			return acceptable(ranges, mediaType)
+		}
+	}
+	return false
+}
+
 // counterpart returns the format a stored manifest type can be converted
 // to, or "" if there is none.
 func counterpart(mediaType string) string {
@@ -91,11 +104,14 @@ func counterpart(mediaType string) string {
 // with ;q= parameters). It returns stored when accept is empty or accepts
 // stored (including through */* or application/*); otherwise the converted
 // counterpart (schema2 <-> OCI manifest, manifest list <-> OCI index) when
-// the client accepts it; otherwise stored.
+// the client accepts it; otherwise, for a Docker schema2 or OCI image
+// manifest, signed Docker schema1 when the client lists either schema1
+// type (what ECR does for old clients); otherwise stored. A schema1
+// manifest is never translated up, and an index never down to schema1.
 //
-// Negotiate only knows types: the caller must still check Convertible for
-// the particular manifest (ForPull does both), and must only convert on
-// pulls by tag, never by digest.
+// Negotiate only knows types: the caller must still check Convertible (or
+// Schema1Convertible) for the particular manifest, and must only convert
+// on pulls by tag, never by digest.
 func Negotiate(accept []string, stored string) string {
 	ranges := parseAccept(accept)
 	if len(ranges) == 0 || acceptable(ranges, stored) {
@@ -103,6 +119,12 @@ func Negotiate(accept []string, stored string) string {
 	}
 	if other := counterpart(stored); other != "" && acceptable(ranges, other) {
 		return other
+	}
+	if (stored == MediaTypeDockerSchema2 || stored == MediaTypeOCIManifest) &&
+		(listed(ranges, MediaTypeDockerSchema1Signed) || listed(ranges, MediaTypeDockerSchema1)) {
+		// Old clients verify the signature if there is one and accept
+		// either form; the signed one is what Distribution and ECR serve.
+		return MediaTypeDockerSchema1Signed
 	}
 	return stored
 }
@@ -112,6 +134,9 @@ func Negotiate(accept []string, stored string) string {
 // client does not accept the stored format but accepts its counterpart and
 // m is convertible. The caller must report the digest of the returned
 // payload (digest.FromBytes), which differs from m's when converted.
+// ForPull never translates to schema1, which needs the image config and a
+// signing key: a caller that can supply them checks Negotiate for
+// MediaTypeDockerSchema1Signed and calls ToSchema1.
 func ForPull(m *Manifest, accept []string) (mediaType string, payload []byte, err error) {
 	target := Negotiate(accept, m.MediaType)
 	if target == m.MediaType || !Convertible(m, target) {

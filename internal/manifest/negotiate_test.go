@@ -45,6 +45,18 @@ func TestNegotiate(t *testing.T) {
 		{"schema1 has no counterpart", []string{oci}, s1, s1},
 		{"manifest and list types do not mix", []string{idx}, s2, s2},
 		{"parameters other than q", []string{oci + `; charset="utf-8"; q=0.5`}, s2, oci},
+		{"old docker pulls docker image", []string{s1}, s2, s1},
+		{"old client pulls OCI image", []string{s1 + ", application/json"}, oci, s1},
+		{"unsigned schema1 listed", []string{MediaTypeDockerSchema1}, s2, s1},
+		{"schema1 case-insensitive", []string{"Application/Vnd.Docker.Distribution.Manifest.V1+PrettyJWS"}, s2, s1},
+		{"stored wins over schema1", []string{s1, s2}, s2, s2},
+		{"counterpart wins over schema1", []string{s1 + ", " + oci}, s2, oci},
+		{"schema1 refused with q=0", []string{s1 + ";q=0", MediaTypeDockerSchema1 + ";q=0"}, s2, s2},
+		{"schema1 with low q", []string{s1 + ";q=0.1"}, oci, s1},
+		{"wildcard does not ask for schema1", []string{"application/*", s2 + ";q=0", oci + ";q=0"}, s2, s2},
+		{"manifest list not translated to schema1", []string{s1}, list, list},
+		{"OCI index not translated to schema1", []string{s1}, idx, idx},
+		{"schema1 stored, schema1 asked", []string{s1}, s1, s1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,9 +3,14 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/berth-registry/berth/internal/errcode"
@@ -24,7 +29,8 @@ type ServedManifest struct {
 
 // GetManifest returns the manifest ref (a tag or a digest) of repository name. For a
 // reference by tag, accept (the client's Accept header values) may make it convert
-// the stored manifest between Docker schema2 and OCI, as ECR does; a reference by
+// the stored manifest between Docker schema2 and OCI, or translate an image to signed
+// Docker schema1 for a client that asks only for that, as ECR does; a reference by
 // digest always returns the stored bytes.
 func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []string) (ServedManifest, error) {
 	repo, err := r.Repository(ctx, name)
@@ -48,7 +54,13 @@ func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []s
 		return served, nil
 	}
 	parsed, err := manifest.Parse(m.MediaType, payload)
-	if err != nil || !manifest.Convertible(parsed, target) {
+	if err != nil {
+		return served, nil
+	}
+	if target == manifest.MediaTypeDockerSchema1Signed {
+		return r.schema1(ctx, repo, ref, parsed, served)
+	}
+	if !manifest.Convertible(parsed, target) {
 		return served, nil
 	}
 	converted, err := manifest.Convert(parsed, target)
@@ -56,6 +68,95 @@ func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []s
 		return ServedManifest{}, internal(fmt.Errorf("convert %s to %s: %w", m.Digest, target, err))
 	}
 	return ServedManifest{Digest: digest.FromBytes(converted), MediaType: target, Payload: converted}, nil
+}
+
+// maxSchema1Config bounds the config blob read to translate an image to schema1;
+// real configs are a few KiB, and the translation holds the config in memory.
+const maxSchema1Config = 8 << 20
+
+// newSchema1Key makes the key that signs schema1 translations. Clients check only
+// that a signature matches its own embedded key (it proves integrity, not origin),
+// and the digest covers the unsigned payload, so each process may have its own key
+// and replicas still report the same digest, as with Distribution.
+func newSchema1Key(log *slog.Logger) crypto.Signer {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Error("no key to sign schema1 manifests; clients that accept only schema1 get images as stored", "err", err)
+		return nil
+	}
+	return key
+}
+
+// schema1 serves the image m, tagged tag in repo, as signed Docker schema1, or stored
+// (the manifest as stored) when it cannot be expressed in schema1: the client then
+// gets what it would have got without the translation.
+func (r *Registry) schema1(ctx context.Context, repo meta.Repository, tag string, m *manifest.Manifest, stored ServedManifest) (ServedManifest, error) {
+	if r.schema1Key == nil || !manifest.Schema1Convertible(m) || m.Config.Size > maxSchema1Config {
+		return stored, nil
+	}
+	config, err := r.readConfig(ctx, m.Config.Digest)
+	if err != nil {
+		return ServedManifest{}, err
+	}
+	s1, err := manifest.ToSchema1(m, config, repo.Name, tag, r.schema1Key)
+	if errors.Is(err, manifest.ErrNotConvertible) {
+		r.log.Debug("manifest served as stored to a schema1 client", "repository", repo.Name, "tag", tag, "reason", err)
+		return stored, nil
+	}
+	if err != nil {
+		return ServedManifest{}, internal(fmt.Errorf("translate %s to schema1: %w", stored.Digest, err))
+	}
+	for _, b := range s1.ExtraBlobs {
+		if err := r.provideBlob(ctx, repo, b); err != nil {
+			return ServedManifest{}, err
+		}
+	}
+	return ServedManifest{Digest: s1.Digest, MediaType: manifest.MediaTypeDockerSchema1Signed, Payload: s1.Payload}, nil
+}
+
+// readConfig reads an image's config blob, which the manifest's push made sure is
+// in the repository.
+func (r *Registry) readConfig(ctx context.Context, dgst digest.Digest) ([]byte, error) {
+	content, err := r.blobs.Open(ctx, dgst)
+	if err != nil {
+		return nil, internal(fmt.Errorf("open config %s: %w", dgst, err))
+	}
+	defer content.Close()
+	config, err := io.ReadAll(io.LimitReader(content, maxSchema1Config+1))
+	if err != nil {
+		return nil, internal(fmt.Errorf("read config %s: %w", dgst, err))
+	}
+	if len(config) > maxSchema1Config {
+		return nil, internal(fmt.Errorf("config %s is larger than its descriptor says", dgst))
+	}
+	return config, nil
+}
+
+// provideBlob makes b (whose content is b.Data) readable in repo, storing it the way
+// an upload does when it is not linked there yet. Concurrent calls are harmless:
+// committing content that exists and linking a linked blob both succeed.
+func (r *Registry) provideBlob(ctx context.Context, repo meta.Repository, b manifest.Descriptor) error {
+	_, err := r.meta.RepositoryBlob(ctx, repo.ID, b.Digest)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, meta.ErrNotFound) {
+		return internal(err)
+	}
+	if b.Digest.Algorithm().FromBytes(b.Data) != b.Digest {
+		return internal(fmt.Errorf("blob %s to provide has other content", b.Digest))
+	}
+	id := newUUID()
+	n, err := r.blobs.Uploads().Append(ctx, id, 0, bytes.NewReader(b.Data))
+	if err != nil {
+		r.discardUpload(ctx, id)
+		return internal(fmt.Errorf("store blob %s: %w", b.Digest, err))
+	}
+	if _, err := r.commit(ctx, repo, id, n, b.Digest); err != nil {
+		r.discardUpload(ctx, id)
+		return err
+	}
+	return nil
 }
 
 // resolve finds the manifest a reference names, and whether it named it by tag.

@@ -5,6 +5,7 @@ package registry
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,9 @@ type Registry struct {
 	manifests *payloadCache
 	uploads   keyedMutex
 	now       func() time.Time
+	// schema1Key signs manifests translated to schema1 for old clients;
+	// nil disables the translation.
+	schema1Key crypto.Signer
 }
 
 // New returns a Registry.
@@ -49,6 +53,8 @@ func New(m meta.Store, b blob.Store, cfg Config, log *slog.Logger) *Registry {
 		log:       log,
 		manifests: newPayloadCache(cfg.ManifestCacheBytes),
 		now:       time.Now,
+		// One key per process, as Distribution makes without a configured one.
+		schema1Key: newSchema1Key(log),
 	}
 }
 
