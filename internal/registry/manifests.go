@@ -143,20 +143,8 @@ func (r *Registry) provideBlob(ctx context.Context, repo meta.Repository, b mani
 	if !errors.Is(err, meta.ErrNotFound) {
 		return internal(err)
 	}
-	if b.Digest.Algorithm().FromBytes(b.Data) != b.Digest {
-		return internal(fmt.Errorf("blob %s to provide has other content", b.Digest))
-	}
-	id := newUUID()
-	n, err := r.blobs.Uploads().Append(ctx, id, 0, bytes.NewReader(b.Data))
-	if err != nil {
-		r.discardUpload(ctx, id)
-		return internal(fmt.Errorf("store blob %s: %w", b.Digest, err))
-	}
-	if _, err := r.commit(ctx, repo, id, n, b.Digest); err != nil {
-		r.discardUpload(ctx, id)
-		return err
-	}
-	return nil
+	_, err = r.storeBlob(ctx, repo, b.Digest, Chunk{Start: -1, Length: int64(len(b.Data)), Body: bytes.NewReader(b.Data)})
+	return err
 }
 
 // resolve finds the manifest a reference names, and whether it named it by tag.

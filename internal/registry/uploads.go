@@ -242,6 +242,12 @@ func (r *Registry) PutBlob(ctx context.Context, name, dgstText string, c Chunk) 
 	if err != nil {
 		return meta.Blob{}, err
 	}
+	return r.storeBlob(ctx, repo, dgst, c)
+}
+
+// storeBlob streams c into a new blob of repo, verifying it against dgst in the
+// same pass; nothing is kept unless it matches.
+func (r *Registry) storeBlob(ctx context.Context, repo meta.Repository, dgst digest.Digest, c Chunk) (meta.Blob, error) {
 	id := newUUID()
 	h := dgst.Algorithm().Hash()
 	n, err := r.blobs.Uploads().Append(ctx, id, 0, io.TeeReader(c.Body, h))
@@ -258,7 +264,11 @@ func (r *Registry) PutBlob(ctx context.Context, name, dgstText string, c Chunk) 
 		return meta.Blob{}, errcode.New(errcode.DigestInvalid,
 			"the uploaded content has digest %s, not %s; nothing was stored", actual, dgst)
 	}
-	return r.commit(ctx, repo, id, n, dgst)
+	b, err := r.commit(ctx, repo, id, n, dgst)
+	if err != nil {
+		r.discardUpload(ctx, id)
+	}
+	return b, err
 }
 
 // CancelUpload ends a session and removes its data.
