@@ -21,7 +21,12 @@ const (
 	BlobUploadInvalid
 	// RangeInvalid is an upload chunk that does not start where the session stands.
 	RangeInvalid
+	// DigestInvalid is a digest that is malformed or of an unsupported algorithm.
 	DigestInvalid
+	// BlobDigestMismatch is uploaded content whose digest is not the one declared.
+	BlobDigestMismatch
+	// ManifestDigestMismatch is a manifest whose digest is not the one declared.
+	ManifestDigestMismatch
 	SizeInvalid
 	ManifestInvalid
 	ManifestUnknown
@@ -33,40 +38,69 @@ const (
 	// Referenced is a manifest or blob that a stored manifest still references.
 	Referenced
 	TagInvalid
+	// TagImmutable is a tag that may not move to another image.
+	TagImmutable
+	// ImageAlreadyExists is a put that would change nothing.
+	ImageAlreadyExists
+	RepositoryAlreadyExists
+	RepositoryNotEmpty
+	// LayerAlreadyExists is a completed layer upload of a layer the repository has.
+	LayerAlreadyExists
+	// LayerInaccessible is a layer that no image references.
+	LayerInaccessible
+	// LayerPartTooSmall is a layer upload with a part other than the last under 5 MiB.
+	LayerPartTooSmall
+	EmptyUpload
 	PaginationInvalid
+	// InvalidParameter is a request parameter that breaks a documented constraint.
+	InvalidParameter
+	InvalidTagParameter
+	TooManyTags
+	LimitExceeded
+	// Validation is a request the service rejects as a whole (AWS ValidationException).
+	Validation
+	// Serialization is a request body that is not the JSON the operation takes.
+	Serialization
+	UnknownOperation
+	RequestTooLarge
 	Unsupported
+	// MissingAuthenticationToken is an AWS API request without a signature.
+	MissingAuthenticationToken
+	// IncompleteSignature is a malformed SigV4 Authorization header.
+	IncompleteSignature
+	// InvalidSignature is a SigV4 signature that does not verify, or is out of date.
+	InvalidSignature
+	// UnrecognizedClient is an access key the registry does not know.
+	UnrecognizedClient
+	// Unauthorized is a registry request without valid credentials.
 	Unauthorized
+	// TokenExpired is a registry request whose authorization token has expired.
+	TokenExpired
 	Denied
 	TooManyRequests
 )
 
-var names = [...]string{
-	Internal:                  "Internal",
-	NameInvalid:               "NameInvalid",
-	NameUnknown:               "NameUnknown",
-	BlobUnknown:               "BlobUnknown",
-	BlobUploadUnknown:         "BlobUploadUnknown",
-	BlobUploadInvalid:         "BlobUploadInvalid",
-	RangeInvalid:              "RangeInvalid",
-	DigestInvalid:             "DigestInvalid",
-	SizeInvalid:               "SizeInvalid",
-	ManifestInvalid:           "ManifestInvalid",
-	ManifestUnknown:           "ManifestUnknown",
-	ManifestBlobUnknown:       "ManifestBlobUnknown",
-	ReferencedManifestUnknown: "ReferencedManifestUnknown",
-	ManifestTooLarge:          "ManifestTooLarge",
-	Referenced:                "Referenced",
-	TagInvalid:                "TagInvalid",
-	PaginationInvalid:         "PaginationInvalid",
-	Unsupported:               "Unsupported",
-	Unauthorized:              "Unauthorized",
-	Denied:                    "Denied",
-	TooManyRequests:           "TooManyRequests",
+var names = map[Code]string{
+	Internal: "Internal", NameInvalid: "NameInvalid", NameUnknown: "NameUnknown", BlobUnknown: "BlobUnknown",
+	BlobUploadUnknown: "BlobUploadUnknown", BlobUploadInvalid: "BlobUploadInvalid", RangeInvalid: "RangeInvalid",
+	DigestInvalid: "DigestInvalid", BlobDigestMismatch: "BlobDigestMismatch", ManifestDigestMismatch: "ManifestDigestMismatch",
+	SizeInvalid: "SizeInvalid", ManifestInvalid: "ManifestInvalid", ManifestUnknown: "ManifestUnknown",
+	ManifestBlobUnknown: "ManifestBlobUnknown", ReferencedManifestUnknown: "ReferencedManifestUnknown",
+	ManifestTooLarge: "ManifestTooLarge", Referenced: "Referenced", TagInvalid: "TagInvalid", TagImmutable: "TagImmutable",
+	ImageAlreadyExists: "ImageAlreadyExists", RepositoryAlreadyExists: "RepositoryAlreadyExists",
+	RepositoryNotEmpty: "RepositoryNotEmpty", LayerAlreadyExists: "LayerAlreadyExists", LayerInaccessible: "LayerInaccessible",
+	LayerPartTooSmall: "LayerPartTooSmall", EmptyUpload: "EmptyUpload", PaginationInvalid: "PaginationInvalid",
+	InvalidParameter: "InvalidParameter", InvalidTagParameter: "InvalidTagParameter", TooManyTags: "TooManyTags",
+	LimitExceeded: "LimitExceeded", Validation: "Validation", Serialization: "Serialization",
+	UnknownOperation: "UnknownOperation", RequestTooLarge: "RequestTooLarge", Unsupported: "Unsupported",
+	MissingAuthenticationToken: "MissingAuthenticationToken", IncompleteSignature: "IncompleteSignature",
+	InvalidSignature: "InvalidSignature", UnrecognizedClient: "UnrecognizedClient", Unauthorized: "Unauthorized",
+	TokenExpired: "TokenExpired", Denied: "Denied", TooManyRequests: "TooManyRequests",
 }
 
 func (c Code) String() string {
-	if int(c) >= 0 && int(c) < len(names) {
-		return names[c]
+	if name, ok := names[c]; ok {
+		return name
 	}
 	return fmt.Sprintf("Code(%d)", int(c))
 }

@@ -228,7 +228,7 @@ func (r *Registry) PutManifest(ctx context.Context, name, ref, contentType strin
 	}
 	dgst := m.Digest(alg)
 	if want != "" && dgst != want {
-		return ServedManifest{}, errcode.New(errcode.DigestInvalid,
+		return ServedManifest{}, errcode.New(errcode.ManifestDigestMismatch,
 			"the manifest's digest is %s, not %s as the request says", dgst, want)
 	}
 	put := meta.ManifestPut{

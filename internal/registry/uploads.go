@@ -187,7 +187,7 @@ func (r *Registry) CompleteUpload(ctx context.Context, name, id, dgstText string
 	}
 	if actual != dgst {
 		r.discardUpload(ctx, id)
-		return meta.Blob{}, errcode.New(errcode.DigestInvalid,
+		return meta.Blob{}, errcode.New(errcode.BlobDigestMismatch,
 			"the uploaded content has digest %s, not %s; the upload is cancelled, push the blob again", actual, dgst)
 	}
 	b, err := r.commit(ctx, repo, id, size, dgst)
@@ -261,7 +261,7 @@ func (r *Registry) storeBlob(ctx context.Context, repo meta.Repository, dgst dig
 	}
 	if actual := digest.NewDigest(dgst.Algorithm(), h); actual != dgst {
 		r.discardUpload(ctx, id)
-		return meta.Blob{}, errcode.New(errcode.DigestInvalid,
+		return meta.Blob{}, errcode.New(errcode.BlobDigestMismatch,
 			"the uploaded content has digest %s, not %s; nothing was stored", actual, dgst)
 	}
 	b, err := r.commit(ctx, repo, id, n, dgst)
