@@ -86,7 +86,12 @@ func populate(t *testing.T, s meta.Store) fixture {
 	t.Helper()
 	ctx := t.Context()
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	repo, _, err := s.CreateRepository(ctx, "durable/repo")
+	if err := s.CreateAccount(ctx, meta.Account{ID: "123456789012", Name: "durable", Default: true, CreatedAt: at}); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	repo, _, err := s.CreateRepository(ctx, meta.Repository{RegistryID: "123456789012", Name: "durable/repo",
+		TagMutability: "IMMUTABLE_WITH_EXCLUSION", MutabilityExclusions: []string{"dev-*"}, ScanOnPush: true},
+		[]meta.ResourceTag{{Key: "team", Value: "storage"}})
 	if err != nil {
 		t.Fatalf("CreateRepository: %v", err)
 	}
@@ -96,9 +101,11 @@ func populate(t *testing.T, s meta.Store) fixture {
 	}
 	payload := []byte(`{"durable":true}`)
 	f.manifest = meta.Manifest{RepositoryID: repo.ID, Digest: digest.FromBytes(payload),
-		MediaType: "application/vnd.oci.image.manifest.v1+json", Size: int64(len(payload)), Payload: payload, PushedAt: at}
-	if err := s.PutManifest(ctx, meta.ManifestPut{Manifest: f.manifest, Blobs: []digest.Digest{f.layer},
-		Tags: []string{"latest"}}); err != nil {
+		MediaType: "application/vnd.oci.image.manifest.v1+json", ConfigMediaType: "application/vnd.oci.image.config.v1+json",
+		Size: int64(len(payload)), Payload: payload, PushedAt: at}
+	if _, err := s.PutManifest(ctx, meta.ManifestPut{Manifest: f.manifest,
+		Blobs: []meta.BlobRef{{Digest: f.layer, MediaType: "application/vnd.oci.image.layer.v1.tar+gzip"}},
+		Tags:  []string{"latest"}, ImmutableTags: []string{"latest"}}); err != nil {
 		t.Fatalf("PutManifest: %v", err)
 	}
 	f.upload = meta.Upload{ID: "0b8e5a36-5c55-4c1e-9d7e-1f2a3b4c5d6e", RepositoryID: repo.ID, StartedAt: at, UpdatedAt: at}
@@ -106,7 +113,7 @@ func populate(t *testing.T, s meta.Store) fixture {
 		t.Fatalf("CreateUpload: %v", err)
 	}
 	next := f.upload
-	next.Size, next.HashState = 5, []byte("state")
+	next.Size, next.HashState, next.Chunks, next.LastChunk = 5, []byte("state"), 1, 5
 	if err := s.AdvanceUpload(ctx, f.upload.ID, 0, next); err != nil {
 		t.Fatalf("AdvanceUpload: %v", err)
 	}
@@ -117,22 +124,30 @@ func populate(t *testing.T, s meta.Store) fixture {
 func verify(t *testing.T, s meta.Store, f fixture) {
 	t.Helper()
 	ctx := t.Context()
-	repo, err := s.GetRepository(ctx, f.repo.Name)
-	if err != nil || repo.ID != f.repo.ID {
+	repo, err := s.GetRepository(ctx, f.repo.RegistryID, f.repo.Name)
+	if err != nil || repo.ID != f.repo.ID || repo.TagMutability != f.repo.TagMutability ||
+		!slices.Equal(repo.MutabilityExclusions, f.repo.MutabilityExclusions) || !repo.ScanOnPush {
 		t.Errorf("GetRepository = %+v, %v; want %+v", repo, err, f.repo)
+	}
+	if tags, err := s.ResourceTags(ctx, f.repo.ID); err != nil || len(tags) != 1 || tags[0].Value != "storage" {
+		t.Errorf("ResourceTags = %+v, %v; want team=storage", tags, err)
+	}
+	if a, err := s.DefaultAccount(ctx); err != nil || a.ID != f.repo.RegistryID {
+		t.Errorf("DefaultAccount = %+v, %v; want %s", a, err, f.repo.RegistryID)
 	}
 	if _, err := s.RepositoryBlob(ctx, f.repo.ID, f.layer); err != nil {
 		t.Errorf("RepositoryBlob: %v", err)
 	}
 	m, err := s.GetManifest(ctx, f.repo.ID, f.manifest.Digest, true)
-	if err != nil || string(m.Payload) != string(f.manifest.Payload) {
+	if err != nil || string(m.Payload) != string(f.manifest.Payload) || m.ConfigMediaType != f.manifest.ConfigMediaType {
 		t.Errorf("GetManifest = %q, %v; want %q", m.Payload, err, f.manifest.Payload)
 	}
 	if m, err := s.ResolveTag(ctx, f.repo.ID, "latest"); err != nil || m.Digest != f.manifest.Digest {
 		t.Errorf("ResolveTag(latest) = %s, %v; want %s", m.Digest, err, f.manifest.Digest)
 	}
 	u, err := s.GetUpload(ctx, f.upload.ID)
-	if err != nil || u.Size != f.upload.Size || string(u.HashState) != string(f.upload.HashState) {
+	if err != nil || u.Size != f.upload.Size || string(u.HashState) != string(f.upload.HashState) ||
+		u.Chunks != f.upload.Chunks || u.LastChunk != f.upload.LastChunk {
 		t.Errorf("GetUpload = %+v, %v; want %+v", u, err, f.upload)
 	}
 	if err := s.UnlinkBlob(ctx, f.repo.ID, f.layer); !errors.Is(err, meta.ErrReferenced) {
@@ -180,7 +195,7 @@ func TestCommittedWriteSurvivesClose(t *testing.T) {
 	if _, err := s.ResolveTag(t.Context(), f.repo.ID, "latest"); !errors.Is(err, meta.ErrNotFound) {
 		t.Errorf("ResolveTag of a tag deleted before Close: %v, want ErrNotFound", err)
 	}
-	if err := s.PutManifest(t.Context(), meta.ManifestPut{Manifest: f.manifest, Tags: []string{"latest"}}); err != nil {
+	if _, err := s.PutManifest(t.Context(), meta.ManifestPut{Manifest: f.manifest, Tags: []string{"latest"}}); err != nil {
 		t.Fatalf("PutManifest: %v", err)
 	}
 	verify(t, s, f)

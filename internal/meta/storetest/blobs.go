@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/internal/meta"
-	"github.com/opencontainers/go-digest"
 )
 
 var blobTests = []test{
 	{"LinkBlobIsIdempotent", testLinkBlobIsIdempotent},
 	{"BlobLinksAreIsolatedByRepository", testBlobLinksAreIsolated},
 	{"FindBlob", testFindBlob},
+	{"FindBlobWithinOneRegistry", testFindBlobWithinOneRegistry},
 	{"UnlinkBlobNotFound", testUnlinkBlobNotFound},
 	{"UnlinkBlobReferencedByManifest", testUnlinkBlobReferenced},
 }
@@ -85,27 +85,27 @@ func testFindBlob(t *testing.T, s meta.Store) {
 	d := dgst("layer")
 	want := meta.Blob{Digest: d, Size: 77, CreatedAt: base}
 
-	_, err := s.FindBlob(ctx(t), d)
+	_, err := s.FindBlob(ctx(t), registryID, d)
 	wantErrIs(t, "FindBlob before any link", err, meta.ErrNotFound)
 
 	wantNoErr(t, "LinkBlob(a)", s.LinkBlob(ctx(t), a.ID, want))
 	wantNoErr(t, "LinkBlob(b)", s.LinkBlob(ctx(t), b.ID, want))
-	got, err := s.FindBlob(ctx(t), d)
+	got, err := s.FindBlob(ctx(t), registryID, d)
 	wantNoErr(t, "FindBlob", err)
 	if got.Digest != want.Digest || got.Size != want.Size {
 		t.Errorf("FindBlob = %+v, want %+v", got, want)
 	}
 	wantTime(t, "FindBlob CreatedAt", got.CreatedAt, want.CreatedAt)
 
-	_, err = s.FindBlob(ctx(t), dgst("never linked"))
+	_, err = s.FindBlob(ctx(t), registryID, dgst("never linked"))
 	wantErrIs(t, "FindBlob of a blob never linked", err, meta.ErrNotFound)
 
 	wantNoErr(t, "UnlinkBlob(a)", s.UnlinkBlob(ctx(t), a.ID, d))
-	_, err = s.FindBlob(ctx(t), d)
+	_, err = s.FindBlob(ctx(t), registryID, d)
 	wantNoErr(t, "FindBlob while b still links it", err)
 
 	wantNoErr(t, "UnlinkBlob(b)", s.UnlinkBlob(ctx(t), b.ID, d))
-	_, err = s.FindBlob(ctx(t), d)
+	_, err = s.FindBlob(ctx(t), registryID, d)
 	wantErrIs(t, "FindBlob once no repository links it", err, meta.ErrNotFound)
 }
 
@@ -135,10 +135,10 @@ func testUnlinkBlobReferenced(t *testing.T, s meta.Store) {
 		mustLink(t, s, r.ID, config)
 	}
 	m := newManifest(a.ID, `{"image":"a"}`)
-	mustPut(t, s, meta.ManifestPut{Manifest: m, Blobs: []digest.Digest{config, layer}})
+	mustPut(t, s, meta.ManifestPut{Manifest: m, Blobs: refs(config, layer)})
 	// The same blobs referenced from b do not keep a's links alive, nor the reverse.
 	mb := newManifest(b.ID, `{"image":"b"}`)
-	mustPut(t, s, meta.ManifestPut{Manifest: mb, Blobs: []digest.Digest{layer}})
+	mustPut(t, s, meta.ManifestPut{Manifest: mb, Blobs: refs(layer)})
 
 	err := s.UnlinkBlob(ctx(t), a.ID, layer)
 	var ref *meta.ReferencedError
@@ -160,4 +160,29 @@ func testUnlinkBlobReferenced(t *testing.T, s meta.Store) {
 
 	err = s.UnlinkBlob(ctx(t), b.ID, layer)
 	wantErrIs(t, "UnlinkBlob(b, layer) still referenced in b", err, meta.ErrReferenced)
+}
+
+func testFindBlobWithinOneRegistry(t *testing.T, s meta.Store) {
+	mine := mustRepoIn(t, s, registryID, "app")
+	theirs := mustRepoIn(t, s, otherRegistry, "app")
+	d := dgst("layer")
+	want := meta.Blob{Digest: d, Size: 77, CreatedAt: base}
+	wantNoErr(t, "LinkBlob(theirs)", s.LinkBlob(ctx(t), theirs.ID, want))
+
+	_, err := s.FindBlob(ctx(t), registryID, d)
+	wantErrIs(t, "FindBlob of a blob only another registry links", err, meta.ErrNotFound)
+	got, err := s.FindBlob(ctx(t), otherRegistry, d)
+	wantNoErr(t, "FindBlob in the registry that links it", err)
+	if got.Digest != d || got.Size != want.Size {
+		t.Errorf("FindBlob = %+v, want %+v", got, want)
+	}
+
+	wantNoErr(t, "LinkBlob(mine)", s.LinkBlob(ctx(t), mine.ID, want))
+	_, err = s.FindBlob(ctx(t), registryID, d)
+	wantNoErr(t, "FindBlob once a repository of the registry links it", err)
+	wantNoErr(t, "UnlinkBlob(theirs)", s.UnlinkBlob(ctx(t), theirs.ID, d))
+	_, err = s.FindBlob(ctx(t), otherRegistry, d)
+	wantErrIs(t, "FindBlob in a registry that no longer links it", err, meta.ErrNotFound)
+	_, err = s.FindBlob(ctx(t), registryID, d)
+	wantNoErr(t, "FindBlob in the registry that still links it", err)
 }

@@ -15,6 +15,7 @@ var concurrencyTests = []test{
 	{"LinkBlobRace", testLinkBlobRace},
 	{"PutSameManifestRace", testPutSameManifestRace},
 	{"MoveTagRace", testMoveTagRace},
+	{"ImmutableTagRace", testImmutableTagRace},
 	{"AdvanceUploadRace", testAdvanceUploadRace},
 }
 
@@ -38,7 +39,7 @@ func testCreateRepositoryRace(t *testing.T, s meta.Store) {
 	created := make([]bool, n)
 	errs := make([]error, n)
 	race(n, func(i int) {
-		repos[i], created[i], errs[i] = s.CreateRepository(ctx(t), "contended/name")
+		repos[i], created[i], errs[i] = s.CreateRepository(ctx(t), meta.Repository{RegistryID: registryID, Name: "contended/name"}, nil)
 	})
 	winners := 0
 	for i := range n {
@@ -49,16 +50,16 @@ func testCreateRepositoryRace(t *testing.T, s meta.Store) {
 		if created[i] {
 			winners++
 		}
-		if repos[i].ID != repos[0].ID || repos[i].Name != "contended/name" {
+		if repos[i].ID != repos[0].ID || repos[i].Name != "contended/name" || repos[i].RegistryID != registryID {
 			t.Errorf("CreateRepository %d = %+v, want the one repository %+v", i, repos[i], repos[0])
 		}
 	}
 	if winners != 1 {
 		t.Errorf("%d racing CreateRepository calls reported created, want exactly 1", winners)
 	}
-	names, err := s.ListRepositories(ctx(t), "", 100)
+	list, err := s.ListRepositories(ctx(t), registryID, "", 100)
 	wantNoErr(t, "ListRepositories", err)
-	wantStrings(t, "ListRepositories after the race", names, []string{"contended/name"})
+	wantStrings(t, "ListRepositories after the race", repoNames(list), []string{"contended/name"})
 }
 
 func testLinkBlobRace(t *testing.T, s meta.Store) {
@@ -86,15 +87,28 @@ func testPutSameManifestRace(t *testing.T, s meta.Store) {
 	mustLink(t, s, repo.ID, layer)
 	m := newManifest(repo.ID, `{"pushed":"by many"}`)
 	errs := make([]error, 16)
+	results := make([]meta.PutResult, len(errs))
 	race(len(errs), func(i int) {
 		mi := m
 		mi.PushedAt = base.Add(time.Duration(i) * time.Second)
-		errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: mi, Blobs: []digest.Digest{layer}, Tags: []string{"latest"}})
+		results[i], errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: mi, Blobs: refs(layer), Tags: []string{"latest"}})
 	})
+	created, moved := 0, 0
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("PutManifest %d of the same manifest: %v", i, err)
 		}
+		if results[i].Created {
+			created++
+		}
+		if len(results[i].MovedTags) > 0 {
+			moved++
+			wantStrings(t, "MovedTags of racing put "+itoa(i), results[i].MovedTags, []string{"latest"})
+		}
+	}
+	if created != 1 || moved != 1 {
+		t.Errorf("%d racing puts of one manifest: %d reported Created and %d moved the tag, want 1 and 1",
+			len(errs), created, moved)
 	}
 	got, err := s.ResolveTag(ctx(t), repo.ID, "latest")
 	wantNoErr(t, "ResolveTag", err)
@@ -111,13 +125,19 @@ func testMoveTagRace(t *testing.T, s meta.Store) {
 	for i := range n {
 		ms[i] = newManifest(repo.ID, `{"build":`+itoa(i)+`}`)
 	}
+	results := make([]meta.PutResult, n)
 	race(n, func(i int) {
-		errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: ms[i], Tags: []string{"latest"}})
+		results[i], errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: ms[i], Tags: []string{"latest"}})
 	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("PutManifest %d: %v", i, err)
 		}
+		// Each put stores a new manifest and takes the tag from whoever had it.
+		if !results[i].Created {
+			t.Errorf("PutManifest %d of a new manifest: Created = false", i)
+		}
+		wantStrings(t, "MovedTags of racing put "+itoa(i), results[i].MovedTags, []string{"latest"})
 	}
 	got, err := s.ResolveTag(ctx(t), repo.ID, "latest")
 	wantNoErr(t, "ResolveTag after the race", err)
@@ -137,6 +157,50 @@ func testMoveTagRace(t *testing.T, s meta.Store) {
 	wantStrings(t, "ListTags after the race", tags, []string{"latest"})
 }
 
+func testImmutableTagRace(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	const n = 16
+	ms := make([]meta.Manifest, n)
+	errs := make([]error, n)
+	for i := range n {
+		ms[i] = newManifest(repo.ID, `{"release":`+itoa(i)+`}`)
+	}
+	race(n, func(i int) {
+		_, errs[i] = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: ms[i], Tags: []string{"release", "build-" + itoa(i)},
+			ImmutableTags: []string{"release"}})
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("PutManifest %d and %d both took the immutable tag", winner, i)
+		case err == nil:
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no PutManifest took the immutable tag: %v", errs)
+	}
+	for i, err := range errs {
+		if i == winner {
+			continue
+		}
+		var ti *meta.TagImmutableError
+		if !errors.As(err, &ti) || !errors.Is(err, meta.ErrTagImmutable) {
+			t.Errorf("PutManifest %d lost with %v, want a *meta.TagImmutableError", i, err)
+			continue
+		}
+		if ti.Tag != "release" || ti.Digest != ms[winner].Digest {
+			t.Errorf("PutManifest %d: TagImmutableError{%q, %s}, want {release, %s}", i, ti.Tag, ti.Digest, ms[winner].Digest)
+		}
+		// A loser wrote nothing.
+		_, err := s.GetManifest(ctx(t), repo.ID, ms[i].Digest, false)
+		wantErrIs(t, "GetManifest of a losing put", err, meta.ErrNotFound)
+	}
+	wantTags(t, s, "after the race", repo.ID, map[string]digest.Digest{
+		"release": ms[winner].Digest, "build-" + itoa(winner): ms[winner].Digest})
+}
+
 func testAdvanceUploadRace(t *testing.T, s meta.Store) {
 	repo := mustRepo(t, s, "r")
 	u := newUpload(repo.ID, upload1)
@@ -149,6 +213,7 @@ func testAdvanceUploadRace(t *testing.T, s meta.Store) {
 		nexts[i] = u
 		nexts[i].Size = u.Size + int64(i+1)*100
 		nexts[i].HashState = []byte("state of writer " + itoa(i))
+		nexts[i].Chunks, nexts[i].LastChunk, nexts[i].SmallestChunk = 2, int64(i+1)*100, 512
 		nexts[i].UpdatedAt = base.Add(time.Duration(i+1) * time.Second)
 	}
 	race(n, func(i int) {

@@ -54,7 +54,7 @@ func testPutManifestMissing(t *testing.T, s meta.Store) {
 	for i, c := range cases {
 		m := newManifest(a.ID, `{"refused":`+itoa(i)+`}`)
 		m.Subject = old.Digest
-		err := s.PutManifest(ctx(t), meta.ManifestPut{Manifest: m, Blobs: c.blobs, Children: c.children,
+		_, err := s.PutManifest(ctx(t), meta.ManifestPut{Manifest: m, Blobs: refs(c.blobs...), Children: c.children,
 			Tags: []string{"latest", "new"}})
 		var missing *meta.MissingError
 		if !errors.As(err, &missing) {
@@ -95,12 +95,12 @@ func testPutManifestIsIdempotent(t *testing.T, s meta.Store) {
 	mustLink(t, s, repo.ID, layer)
 	m := newManifest(repo.ID, `{"layers":["layer"]}`)
 	m.PushedAt = base.Add(1234567 * time.Microsecond)
-	mustPut(t, s, meta.ManifestPut{Manifest: m, Blobs: []digest.Digest{layer}, Tags: []string{"v1"}})
+	mustPut(t, s, meta.ManifestPut{Manifest: m, Blobs: refs(layer), Tags: []string{"v1"}})
 
 	again := m
 	again.PushedAt = base.Add(time.Hour)
-	mustPut(t, s, meta.ManifestPut{Manifest: again, Blobs: []digest.Digest{layer}, Tags: []string{"v2"}})
-	mustPut(t, s, meta.ManifestPut{Manifest: again, Blobs: []digest.Digest{layer}})
+	mustPut(t, s, meta.ManifestPut{Manifest: again, Blobs: refs(layer), Tags: []string{"v2"}})
+	mustPut(t, s, meta.ManifestPut{Manifest: again, Blobs: refs(layer)})
 
 	got, err := s.GetManifest(ctx(t), repo.ID, m.Digest, true)
 	wantNoErr(t, "GetManifest", err)
@@ -217,6 +217,7 @@ func testManifestFieldsRoundTrip(t *testing.T, s meta.Store) {
 	full := newManifest(repo.ID, `{"full":true}`)
 	full.MediaType = "application/vnd.oci.image.manifest.v1+json"
 	full.ArtifactType = "application/vnd.example.sbom.v1+json"
+	full.ConfigMediaType = "application/vnd.example.sbom.config.v1+json"
 	full.Subject = subject.Digest
 	full.Annotations = map[string]string{
 		"org.opencontainers.image.created": "2026-03-14T15:09:26Z",
@@ -228,6 +229,7 @@ func testManifestFieldsRoundTrip(t *testing.T, s meta.Store) {
 	full.PushedAt = base.Add(987654321 * time.Nanosecond)
 	docker := newManifest(repo.ID, `{"docker":true}`)
 	docker.MediaType = "application/vnd.docker.distribution.manifest.v2+json"
+	docker.ConfigMediaType = "application/vnd.docker.container.image.v1+json"
 	docker.Annotations = map[string]string{}
 	index := newIndex(repo.ID, `{"index":true}`)
 	index.ImageSize = 0

@@ -35,10 +35,20 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		tests []test
 	}{
 		{"Repositories", repositoryTests},
+		{"RepositorySettings", repositorySettingsTests},
+		{"DeleteRepository", deleteRepositoryTests},
+		{"ResourceTags", resourceTagTests},
+		{"Accounts", accountTests},
+		{"AccessKeys", accessKeyTests},
 		{"Blobs", blobTests},
 		{"Uploads", uploadTests},
 		{"Manifests", manifestTests},
+		{"PutResult", putResultTests},
+		{"ImmutableTags", immutableTagTests},
 		{"Tags", tagTests},
+		{"UntagImage", untagTests},
+		{"Images", imageTests},
+		{"ImageIDs", imageIDTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
@@ -78,14 +88,47 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // dgst returns a distinct, valid digest for a label.
 func dgst(label string) digest.Digest { return digest.FromString(label) }
 
-// mustRepo creates a repository or fails the test.
+// The registry (account) ids the suite creates repositories in.
+const (
+	registryID    = "123456789012"
+	otherRegistry = "210987654321"
+)
+
+// mustRepo creates a repository with default settings in registryID or fails the test.
 func mustRepo(t *testing.T, s meta.Store, name string) meta.Repository {
 	t.Helper()
-	repo, _, err := s.CreateRepository(ctx(t), name)
+	return mustRepoIn(t, s, registryID, name)
+}
+
+// mustRepoIn creates a repository with default settings in a registry or fails the test.
+func mustRepoIn(t *testing.T, s meta.Store, registry, name string) meta.Repository {
+	t.Helper()
+	repo, _, err := s.CreateRepository(ctx(t), meta.Repository{RegistryID: registry, Name: name}, nil)
 	if err != nil {
-		t.Fatalf("CreateRepository(%q): %v", name, err)
+		t.Fatalf("CreateRepository(%s, %q): %v", registry, name, err)
 	}
 	return repo
+}
+
+// repoNames returns the names of repositories, in order.
+func repoNames(repos []meta.Repository) []string {
+	names := make([]string, len(repos))
+	for i, r := range repos {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// layerType is the media type refs gives blobs.
+const layerType = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+// refs returns blob references to ds, each referenced as a layer.
+func refs(ds ...digest.Digest) []meta.BlobRef {
+	out := make([]meta.BlobRef, len(ds))
+	for i, d := range ds {
+		out[i] = meta.BlobRef{Digest: d, MediaType: layerType}
+	}
+	return out
 }
 
 // mustLink links a blob to a repository or fails the test.
@@ -101,29 +144,32 @@ func mustLink(t *testing.T, s meta.Store, repoID int64, d digest.Digest) {
 func newManifest(repoID int64, body string) meta.Manifest {
 	payload := []byte(body)
 	return meta.Manifest{
-		RepositoryID: repoID,
-		Digest:       digest.FromBytes(payload),
-		MediaType:    "application/vnd.oci.image.manifest.v1+json",
-		Size:         int64(len(payload)),
-		ImageSize:    4321,
-		Payload:      payload,
-		PushedAt:     base,
+		RepositoryID:    repoID,
+		Digest:          digest.FromBytes(payload),
+		MediaType:       "application/vnd.oci.image.manifest.v1+json",
+		ConfigMediaType: "application/vnd.oci.image.config.v1+json",
+		Size:            int64(len(payload)),
+		ImageSize:       4321,
+		Payload:         payload,
+		PushedAt:        base,
 	}
 }
 
 // newIndex returns an index manifest of repoID.
 func newIndex(repoID int64, body string) meta.Manifest {
 	m := newManifest(repoID, body)
-	m.MediaType = "application/vnd.oci.image.index.v1+json"
+	m.MediaType, m.ConfigMediaType = "application/vnd.oci.image.index.v1+json", ""
 	return m
 }
 
 // mustPut stores a manifest or fails the test.
-func mustPut(t *testing.T, s meta.Store, p meta.ManifestPut) {
+func mustPut(t *testing.T, s meta.Store, p meta.ManifestPut) meta.PutResult {
 	t.Helper()
-	if err := s.PutManifest(ctx(t), p); err != nil {
+	res, err := s.PutManifest(ctx(t), p)
+	if err != nil {
 		t.Fatalf("PutManifest(%s, tags %q): %v", p.Manifest.Digest, p.Tags, err)
 	}
+	return res
 }
 
 // wantErrIs fails the test unless errors.Is(err, target).
@@ -195,8 +241,8 @@ func wantAnnotations(t *testing.T, what string, got, want map[string]string) {
 func wantManifest(t *testing.T, what string, got, want meta.Manifest) {
 	t.Helper()
 	if got.RepositoryID != want.RepositoryID || got.Digest != want.Digest || got.MediaType != want.MediaType ||
-		got.ArtifactType != want.ArtifactType || got.Subject != want.Subject || got.Size != want.Size ||
-		got.ImageSize != want.ImageSize {
+		got.ArtifactType != want.ArtifactType || got.ConfigMediaType != want.ConfigMediaType ||
+		got.Subject != want.Subject || got.Size != want.Size || got.ImageSize != want.ImageSize {
 		t.Errorf("%s = %+v,\nwant %+v", what, summary(got), summary(want))
 	}
 	wantAnnotations(t, what+".Annotations", got.Annotations, want.Annotations)
@@ -204,6 +250,41 @@ func wantManifest(t *testing.T, what string, got, want meta.Manifest) {
 
 // summary leaves the payload out of a printed manifest.
 func summary(m meta.Manifest) string {
-	return fmt.Sprintf("{RepositoryID:%d Digest:%s MediaType:%s ArtifactType:%q Subject:%q Size:%d ImageSize:%d PushedAt:%v payload:%d bytes}",
-		m.RepositoryID, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Size, m.ImageSize, m.PushedAt, len(m.Payload))
+	return fmt.Sprintf("{RepositoryID:%d Digest:%s MediaType:%s ArtifactType:%q ConfigMediaType:%q Subject:%q Size:%d ImageSize:%d PushedAt:%v LastPulledAt:%v payload:%d bytes}",
+		m.RepositoryID, m.Digest, m.MediaType, m.ArtifactType, m.ConfigMediaType, m.Subject, m.Size, m.ImageSize,
+		m.PushedAt, m.LastPulledAt, len(m.Payload))
+}
+
+// wantRepository compares every field of a repository (CreatedAt within timeTolerance;
+// nil and empty exclusions are equal).
+func wantRepository(t *testing.T, what string, got, want meta.Repository) {
+	t.Helper()
+	if got.ID != want.ID || got.RegistryID != want.RegistryID || got.Name != want.Name ||
+		got.TagMutability != want.TagMutability || got.ScanOnPush != want.ScanOnPush ||
+		got.EncryptionType != want.EncryptionType || got.KMSKey != want.KMSKey ||
+		!(len(got.MutabilityExclusions) == 0 && len(want.MutabilityExclusions) == 0 ||
+			slices.Equal(got.MutabilityExclusions, want.MutabilityExclusions)) {
+		t.Errorf("%s = %+v,\nwant %+v", what, got, want)
+	}
+	wantTime(t, what+".CreatedAt", got.CreatedAt, want.CreatedAt)
+}
+
+// wantResourceTags fails the test unless got equals want in order (nil and empty are equal).
+func wantResourceTags(t *testing.T, what string, got, want []meta.ResourceTag) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s = %+v, want %+v", what, got, want)
+	}
+}
+
+// rt returns resource tags from key, value pairs.
+func rt(kv ...string) []meta.ResourceTag {
+	out := make([]meta.ResourceTag, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, meta.ResourceTag{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
 }

@@ -44,7 +44,8 @@ func mustCreateUpload(t *testing.T, s meta.Store, u meta.Upload) {
 func wantUpload(t *testing.T, what string, got, want meta.Upload) {
 	t.Helper()
 	if got.ID != want.ID || got.RepositoryID != want.RepositoryID || got.Size != want.Size ||
-		!bytes.Equal(got.HashState, want.HashState) {
+		!bytes.Equal(got.HashState, want.HashState) || got.Chunks != want.Chunks || got.LastChunk != want.LastChunk ||
+		got.SmallestChunk != want.SmallestChunk {
 		t.Errorf("%s = %+v, want %+v", what, got, want)
 	}
 	wantTime(t, what+".StartedAt", got.StartedAt, want.StartedAt)
@@ -58,7 +59,10 @@ func testCreateAndGetUpload(t *testing.T, s meta.Store) {
 		{ID: upload2, RepositoryID: repo.ID, Size: 0, HashState: nil,
 			StartedAt: base.Add(1500 * time.Microsecond), UpdatedAt: base.Add(2 * time.Second)},
 		{ID: upload3, RepositoryID: repo.ID, Size: 1 << 40, HashState: bytes.Repeat([]byte{0, 0xff, 0x80}, 40),
-			StartedAt: base, UpdatedAt: base.Add(time.Hour)},
+			Chunks: 1 << 20, LastChunk: 1 << 20, SmallestChunk: 5 << 20, StartedAt: base, UpdatedAt: base.Add(time.Hour)},
+		// A session created with its first chunk (a PUT after POST, or a chunked POST).
+		{ID: upload4, RepositoryID: repo.ID, Size: 4096, HashState: []byte("after one chunk"),
+			Chunks: 1, LastChunk: 4096, StartedAt: base, UpdatedAt: base},
 	}
 	for _, u := range cases {
 		mustCreateUpload(t, s, u)
@@ -84,18 +88,21 @@ func testAdvanceUpload(t *testing.T, s meta.Store) {
 	mustCreateUpload(t, s, newUpload(repo.ID, upload2))
 
 	steps := []struct {
-		size  int64
-		state []byte
-		at    time.Time
+		size                   int64
+		state                  []byte
+		at                     time.Time
+		chunks, last, smallest int64
 	}{
-		{1024, []byte("state after 1024"), base.Add(time.Second)},
-		{1024 + 5<<20, []byte("state after 5 MiB more"), base.Add(2 * time.Second)},
-		{1024 + 5<<20, []byte("state after an empty chunk"), base.Add(3 * time.Second)},
+		{1024, []byte("state after 1024"), base.Add(time.Second), 1, 1024, 0},
+		{1024 + 5<<20, []byte("state after 5 MiB more"), base.Add(2 * time.Second), 2, 5 << 20, 1024},
+		{1024 + 5<<20, []byte("state after an empty chunk"), base.Add(3 * time.Second), 3, 0, 1024},
+		{1024 + 6<<20, []byte("state after 1 MiB more"), base.Add(4 * time.Second), 4, 1 << 20, 0},
 	}
 	want := u
 	for _, st := range steps {
 		next := want
 		next.Size, next.HashState, next.UpdatedAt = st.size, st.state, st.at
+		next.Chunks, next.LastChunk, next.SmallestChunk = st.chunks, st.last, st.smallest
 		wantNoErr(t, "AdvanceUpload from "+itoa(int(want.Size)), s.AdvanceUpload(ctx(t), u.ID, want.Size, next))
 		want = next
 		got, err := s.GetUpload(ctx(t), u.ID)
@@ -114,11 +121,13 @@ func testAdvanceUploadConflict(t *testing.T, s meta.Store) {
 	mustCreateUpload(t, s, u)
 	moved := u
 	moved.Size, moved.HashState, moved.UpdatedAt = 100, []byte("at 100"), base.Add(time.Second)
+	moved.Chunks, moved.LastChunk = 1, 100
 	wantNoErr(t, "AdvanceUpload from 0", s.AdvanceUpload(ctx(t), u.ID, 0, moved))
 
 	for _, from := range []int64{0, 50, 99, 101, 200} {
 		stale := moved
 		stale.Size, stale.HashState, stale.UpdatedAt = from+10, []byte("stale"), base.Add(time.Minute)
+		stale.Chunks, stale.LastChunk, stale.SmallestChunk = 7, 10, 3
 		err := s.AdvanceUpload(ctx(t), u.ID, from, stale)
 		wantErrIs(t, "AdvanceUpload from a stale size "+itoa(int(from)), err, meta.ErrConflict)
 	}
