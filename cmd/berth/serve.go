@@ -6,9 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/berth-registry/berth/internal/blob/fs"
 	"github.com/berth-registry/berth/internal/config"
+	"github.com/berth-registry/berth/internal/ecr"
+	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/oci"
 	"github.com/berth-registry/berth/internal/registry"
@@ -71,24 +74,46 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	masterKey, err := iam.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
+	if err != nil {
+		return err
+	}
+	keys, err := iam.NewKeyring(masterKey)
+	if err != nil {
+		return err
+	}
+	identities := iam.NewService(store, keys, log)
+	acct, err := identities.Bootstrap(ctx, iam.BootstrapOptions{
+		AccountID:           cfg.AccountID,
+		RootAccessKeyID:     cfg.RootAccessKeyID,
+		RootSecretAccessKey: cfg.RootSecretAccessKey,
+		RegistryHost:        cfg.RegistryHost,
+		CredentialsFile:     filepath.Join(cfg.DataDir, "root-credentials"),
+		Out:                 os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
 	reg := registry.New(store, blobs, registry.Config{
 		CreateOnPush: cfg.CreateOnPush,
 		UploadExpiry: cfg.UploadExpiry,
 	}, log)
+	ecrAPI := ecr.New(reg, identities, store, ecr.Options{Region: cfg.Region, MaxSkew: 15 * time.Minute}, log)
 	srv := server.New(server.Options{
 		Addr:            cfg.Addr,
 		TLSCert:         cfg.TLSCert,
 		TLSKey:          cfg.TLSKey,
 		AccessLog:       cfg.AccessLog,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, log, oci.New(reg, log), reg.Ready)
+	}, log, oci.New(reg, identities, log), ecrAPI, reg.Ready)
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
 	}
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
-		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush)
+		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush,
+		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +38,13 @@ type Config struct {
 	LogFormat           string
 	AccessLog           bool
 	ShutdownTimeout     time.Duration
+	Region              string
+	RegistryHost        string
+	AccountID           string
+	RootAccessKeyID     string
+	RootSecretAccessKey string
+	MasterKey           string
+	MasterKeyFile       string
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -55,6 +63,13 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.AccessLog, "access-log", true, "log one line per request")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	fs.StringVar(&c.Region, "region", "us-east-1", "AWS region berth presents itself as (ARNs, SigV4 credential scope)")
+	fs.StringVar(&c.RegistryHost, "registry-host", "", `host (and port) clients use for the default account's registry, in repositoryUri and proxyEndpoint; "" means the host each client used`)
+	fs.StringVar(&c.AccountID, "account-id", "", "12-digit id of the default account, created on first start (default: random)")
+	fs.StringVar(&c.RootAccessKeyID, "root-access-key-id", "", "access key id of the default account's root, used on first start only (default: generated, printed once and written to <data-dir>/root-credentials)")
+	fs.StringVar(&c.RootSecretAccessKey, "root-secret-access-key", "", "secret of --root-access-key-id; prefer BERTH_ROOT_SECRET_ACCESS_KEY to a flag")
+	fs.StringVar(&c.MasterKey, "master-key", "", "base64 of the 32-byte key that seals secrets; prefer BERTH_MASTER_KEY to a flag (default: read from, or created in, --master-key-file)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 
 // EnvName is the environment variable that sets the flag called name.
@@ -172,10 +187,32 @@ func (c *Config) Validate() error {
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
 	}
+	if !regionPattern.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("region %q: want a region name such as us-east-1", c.Region))
+	}
+	if c.AccountID != "" && !accountIDPattern.MatchString(c.AccountID) {
+		errs = append(errs, fmt.Errorf("account-id %q: want 12 digits", c.AccountID))
+	}
+	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
+		errs = append(errs, errors.New("root-access-key-id and root-secret-access-key must be set together"))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: use text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+var (
+	regionPattern    = regexp.MustCompile(`^[a-z0-9-]{2,25}$`)
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// MasterKeyPath is the file of the master key.
+func (c *Config) MasterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
 }
 
 // MetadataPath is the SQLite database file.

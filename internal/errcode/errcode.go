@@ -98,6 +98,15 @@ var names = map[Code]string{
 	TokenExpired: "TokenExpired", Denied: "Denied", TooManyRequests: "TooManyRequests",
 }
 
+// Codes returns every code, for tests that check each face maps all of them.
+func Codes() []Code {
+	out := make([]Code, 0, len(names))
+	for c := range names {
+		out = append(out, c)
+	}
+	return out
+}
+
 func (c Code) String() string {
 	if name, ok := names[c]; ok {
 		return name

@@ -22,36 +22,75 @@ var (
 	ErrReferenced = errors.New("referenced by another manifest")
 	// ErrTagImmutable is a tag that may not move to another manifest.
 	ErrTagImmutable = errors.New("tag is immutable")
+	// ErrNotEmpty is a repository that still holds images.
+	ErrNotEmpty = errors.New("repository is not empty")
 )
 
 // Store is the whole metadata store.
 type Store interface {
+	Accounts
+	AccessKeys
 	Repositories
+	RepositoryTags
 	Blobs
 	Uploads
 	Manifests
 	Tags
+	Images
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 	Close() error
 }
 
-// Repository is a named collection of manifests, tags and blobs.
+// Repository is a named collection of manifests, tags and blobs in one account's
+// registry, with the settings ECR keeps per repository.
 type Repository struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
+	ID         int64
+	RegistryID string
+	Name       string
+	CreatedAt  time.Time
+	// TagMutability is MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION.
+	TagMutability string
+	// MutabilityExclusions are the wildcard filters of the *_WITH_EXCLUSION modes.
+	MutabilityExclusions []string
+	ScanOnPush           bool
+	EncryptionType       string
+	KMSKey               string
 }
 
 // Repositories manages repositories.
 type Repositories interface {
-	// CreateRepository creates name, or returns the existing one with created false.
-	CreateRepository(ctx context.Context, name string) (repo Repository, created bool, err error)
+	// CreateRepository creates repo (ID and CreatedAt are set by the store) with its
+	// resource tags, or returns the existing one of that name with created false.
+	CreateRepository(ctx context.Context, repo Repository, tags []ResourceTag) (created Repository, isNew bool, err error)
 	// GetRepository returns the repository called name, or ErrNotFound.
-	GetRepository(ctx context.Context, name string) (Repository, error)
-	// ListRepositories returns up to limit names sorted ascending, all greater than after.
-	ListRepositories(ctx context.Context, after string, limit int) ([]string, error)
+	GetRepository(ctx context.Context, registryID, name string) (Repository, error)
+	// ListRepositories returns up to limit repositories sorted by name, all after after.
+	ListRepositories(ctx context.Context, registryID, after string, limit int) ([]Repository, error)
+	// UpdateRepository stores repo's settings (tag mutability, exclusions, scan on push).
+	UpdateRepository(ctx context.Context, repo Repository) error
+	// DeleteRepository deletes a repository with its tags, manifests, blob links and
+	// upload sessions. Without force it fails with ErrNotEmpty if it holds images.
+	DeleteRepository(ctx context.Context, repoID int64, force bool) error
 }
+
+// ResourceTag is a key/value tag on a repository (ECR TagResource), not an image tag.
+type ResourceTag struct {
+	Key, Value string
+}
+
+// RepositoryTags manages resource tags of repositories.
+type RepositoryTags interface {
+	// ResourceTags returns a repository's tags sorted by key.
+	ResourceTags(ctx context.Context, repoID int64) ([]ResourceTag, error)
+	// SetResourceTags adds or overwrites tags and removes the keys in remove, as long as
+	// the repository ends with at most max tags; otherwise it changes nothing and
+	// returns ErrTooManyTags.
+	SetResourceTags(ctx context.Context, repoID int64, set []ResourceTag, remove []string, max int) error
+}
+
+// ErrTooManyTags is a tag change that would leave a repository with too many tags.
+var ErrTooManyTags = errors.New("too many tags")
 
 // Blob is committed content, stored once and linked to each repository that may read it.
 type Blob struct {
@@ -66,8 +105,9 @@ type Blobs interface {
 	LinkBlob(ctx context.Context, repoID int64, b Blob) error
 	// RepositoryBlob returns b if it is linked to repoID, or ErrNotFound.
 	RepositoryBlob(ctx context.Context, repoID int64, dgst digest.Digest) (Blob, error)
-	// FindBlob returns a committed blob linked to any repository, or ErrNotFound.
-	FindBlob(ctx context.Context, dgst digest.Digest) (Blob, error)
+	// FindBlob returns a committed blob linked to any repository of registryID, or
+	// ErrNotFound: blobs are shared within an account's registry only.
+	FindBlob(ctx context.Context, registryID string, dgst digest.Digest) (Blob, error)
 	// UnlinkBlob removes the link between repoID and dgst. It fails with ErrNotFound if
 	// there is no link, and with a *ReferencedError if a manifest in the repository
 	// still references the blob.
@@ -83,8 +123,14 @@ type Upload struct {
 	Size         int64
 	// HashState is the marshaled state of the running sha256 over the first Size bytes.
 	HashState []byte
-	StartedAt time.Time
-	UpdatedAt time.Time
+	// Chunks counts the chunks received; LastChunk is the size of the last one.
+	Chunks    int64
+	LastChunk int64
+	// SmallestChunk is the size of the smallest chunk before the last one (0 if
+	// none): ECR refuses layer parts under 5 MiB except the last.
+	SmallestChunk int64
+	StartedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Uploads manages upload sessions.
@@ -103,21 +149,31 @@ type Uploads interface {
 	UploadExists(ctx context.Context, id string) (bool, error)
 }
 
-// Manifest is a stored manifest. Payload is kept verbatim.
+// Manifest is a stored manifest (an ECR image). Payload is kept verbatim.
 type Manifest struct {
 	RepositoryID int64
 	Digest       digest.Digest
 	MediaType    string
 	// ArtifactType is what the referrers API reports for this manifest.
 	ArtifactType string
+	// ConfigMediaType is the config descriptor's media type (ECR's artifactMediaType).
+	ConfigMediaType string
 	// Subject is the digest of the manifest this one refers to, or "".
 	Subject     digest.Digest
 	Annotations map[string]string
 	Size        int64
-	// ImageSize is the sum of config and layer sizes (index: see the registry service).
+	// ImageSize is the image's size as ECR reports it (imageSizeInBytes).
 	ImageSize int64
 	Payload   []byte
 	PushedAt  time.Time
+	// LastPulledAt is the zero time until the image is first pulled.
+	LastPulledAt time.Time
+}
+
+// BlobRef is a blob a manifest references, with the media type it is referenced as.
+type BlobRef struct {
+	Digest    digest.Digest
+	MediaType string
 }
 
 // ManifestPut is everything PutManifest writes in one transaction.
@@ -125,12 +181,35 @@ type ManifestPut struct {
 	Manifest Manifest
 	// Blobs must all be linked to the repository, else the put fails with a
 	// *MissingError listing them and nothing is written.
-	Blobs []digest.Digest
+	Blobs []BlobRef
 	// Children are manifests an index references; they must all exist in the repository.
 	Children []digest.Digest
 	// Tags are pointed at the manifest.
 	Tags []string
+	// ImmutableTags are those of Tags that may not move: if one already points at
+	// another manifest, the put fails with a *TagImmutableError and writes nothing.
+	ImmutableTags []string
 }
+
+// PutResult says what a PutManifest changed.
+type PutResult struct {
+	// Created is true when the manifest was not stored before.
+	Created bool
+	// MovedTags are the tags that now point at the manifest and did not before.
+	MovedTags []string
+}
+
+// TagImmutableError is a put refused because an immutable tag points elsewhere.
+type TagImmutableError struct {
+	Tag string
+	// Digest is the manifest the tag points at.
+	Digest digest.Digest
+}
+
+func (e *TagImmutableError) Error() string {
+	return "tag " + e.Tag + " is immutable and points at " + e.Digest.String()
+}
+func (e *TagImmutableError) Unwrap() error { return ErrTagImmutable }
 
 // MissingError is a manifest put refused because some references are absent.
 type MissingError struct {
@@ -154,7 +233,7 @@ type Descriptor struct {
 // Manifests manages manifests and their references.
 type Manifests interface {
 	// PutManifest stores a manifest with its references and tags atomically.
-	PutManifest(ctx context.Context, p ManifestPut) error
+	PutManifest(ctx context.Context, p ManifestPut) (PutResult, error)
 	// GetManifest returns a manifest by digest, or ErrNotFound. withPayload false
 	// leaves Payload nil (for HEAD and cached reads).
 	GetManifest(ctx context.Context, repoID int64, dgst digest.Digest, withPayload bool) (Manifest, error)
@@ -183,4 +262,48 @@ type Tags interface {
 	ListTags(ctx context.Context, repoID int64, after string, limit int) ([]string, error)
 	// DeleteTag removes a tag (not the manifest), or returns ErrNotFound.
 	DeleteTag(ctx context.Context, repoID int64, tag string) error
+	// UntagImage removes a tag as ECR's BatchDeleteImage does: the image it pointed at
+	// is deleted too when that was its last tag and no index references it. It
+	// returns the image's digest and whether the image was deleted; ErrNotFound if
+	// there is no such tag.
+	UntagImage(ctx context.Context, repoID int64, tag string) (dgst digest.Digest, deleted bool, err error)
+}
+
+// TagStatus filters images by whether they have tags (ECR's tagStatus).
+type TagStatus int
+
+const (
+	AnyTagStatus TagStatus = iota
+	Tagged
+	Untagged
+)
+
+// Image is a manifest with its tags, as ECR describes an image.
+type Image struct {
+	Manifest
+	Tags []string
+}
+
+// ImageID is one row of ECR's ListImages: an image and one of its tags, or an
+// untagged image with Tag "".
+type ImageID struct {
+	Digest digest.Digest
+	Tag    string
+}
+
+// Images answers ECR's image listings without N+1 queries.
+type Images interface {
+	// ListImages returns up to limit images (Payload nil) sorted by digest, all after
+	// afterDigest.
+	ListImages(ctx context.Context, repoID int64, status TagStatus, afterDigest digest.Digest, limit int) ([]Image, error)
+	// GetImages returns the images of the given digests that exist (Payload nil).
+	GetImages(ctx context.Context, repoID int64, digests []digest.Digest) ([]Image, error)
+	// ListImageIDs returns up to limit (digest, tag) rows sorted by digest then tag,
+	// all after after.
+	ListImageIDs(ctx context.Context, repoID int64, status TagStatus, after ImageID, limit int) ([]ImageID, error)
+	// RecordPull sets an image's last pull time.
+	RecordPull(ctx context.Context, repoID int64, dgst digest.Digest, at time.Time) error
+	// BlobMediaTypes returns, for each digest some manifest of the repository
+	// references as a blob, the media type it is referenced as.
+	BlobMediaTypes(ctx context.Context, repoID int64, digests []digest.Digest) (map[digest.Digest]string, error)
 }

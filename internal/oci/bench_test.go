@@ -31,11 +31,12 @@ func benchBlobs(b *testing.B, n int) ([][]byte, []digest.Digest) {
 	return blobs, digests
 }
 
-func benchRequest(b *testing.B, method, url string, body io.Reader, header ...string) *http.Response {
+func (tr *testRegistry) benchRequest(b *testing.B, method, url string, body io.Reader, header ...string) *http.Response {
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		b.Fatal(err)
 	}
+	req.SetBasicAuth("AWS", tr.password)
 	if br, ok := body.(*bytes.Reader); ok {
 		req.ContentLength = int64(br.Len())
 	}
@@ -66,12 +67,12 @@ func BenchmarkPushBlob(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				data, d := blobs[i%2], digests[i%2]
-				resp := benchRequest(b, http.MethodPost, tr.srv.URL+fmt.Sprintf("/v2/bench/r%d/blobs/uploads/", i), nil)
+				resp := tr.benchRequest(b, http.MethodPost, tr.srv.URL+fmt.Sprintf("/v2/bench/r%d/blobs/uploads/", i), nil)
 				loc := tr.srv.URL + resp.Header.Get("Location")
 				if chunk > 0 {
 					for off := 0; off < len(data); off += chunk {
 						end := min(off+chunk, len(data))
-						resp = benchRequest(b, http.MethodPatch, loc, bytes.NewReader(data[off:end]),
+						resp = tr.benchRequest(b, http.MethodPatch, loc, bytes.NewReader(data[off:end]),
 							"Content-Range", fmt.Sprintf("%d-%d", off, end-1))
 						if resp.StatusCode != http.StatusAccepted {
 							b.Fatalf("PATCH: %d", resp.StatusCode)
@@ -80,7 +81,7 @@ func BenchmarkPushBlob(b *testing.B) {
 					}
 					data = nil
 				}
-				resp = benchRequest(b, http.MethodPut, loc+"?digest="+d.String(), bytes.NewReader(data))
+				resp = tr.benchRequest(b, http.MethodPut, loc+"?digest="+d.String(), bytes.NewReader(data))
 				if resp.StatusCode != http.StatusCreated {
 					b.Fatalf("PUT: %d", resp.StatusCode)
 				}
@@ -93,14 +94,14 @@ func BenchmarkPushBlob(b *testing.B) {
 func BenchmarkPullBlob(b *testing.B) {
 	tr := newTestRegistry(b, registry.Config{CreateOnPush: true})
 	blobs, digests := benchBlobs(b, 1)
-	resp := benchRequest(b, http.MethodPost, tr.srv.URL+"/v2/bench/pull/blobs/uploads/?digest="+digests[0].String(), bytes.NewReader(blobs[0]))
+	resp := tr.benchRequest(b, http.MethodPost, tr.srv.URL+"/v2/bench/pull/blobs/uploads/?digest="+digests[0].String(), bytes.NewReader(blobs[0]))
 	if resp.StatusCode != http.StatusCreated {
 		b.Fatalf("push: %d", resp.StatusCode)
 	}
 	b.SetBytes(benchBlobSize)
 	b.ResetTimer()
 	for range b.N {
-		resp := benchRequest(b, http.MethodGet, tr.srv.URL+"/v2/bench/pull/blobs/"+digests[0].String(), nil)
+		resp := tr.benchRequest(b, http.MethodGet, tr.srv.URL+"/v2/bench/pull/blobs/"+digests[0].String(), nil)
 		if resp.StatusCode != http.StatusOK || resp.ContentLength != benchBlobSize {
 			b.Fatalf("GET: %d %d", resp.StatusCode, resp.ContentLength)
 		}

@@ -21,7 +21,7 @@ func setBlobHeaders(w http.ResponseWriter, b meta.Blob) {
 }
 
 func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	b, content, err := h.reg.OpenBlob(r.Context(), rt.name, rt.ref)
+	b, content, err := h.reg.OpenBlob(r.Context(), rt.repo(), rt.ref)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -34,7 +34,7 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 func (h *Handler) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	b, err := h.reg.StatBlob(r.Context(), rt.name, rt.ref)
+	b, err := h.reg.StatBlob(r.Context(), rt.repo(), rt.ref)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -46,7 +46,7 @@ func (h *Handler) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	if err := h.reg.DeleteBlob(r.Context(), rt.name, rt.ref); err != nil {
+	if err := h.reg.DeleteBlob(r.Context(), rt.repo(), rt.ref); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -74,7 +74,7 @@ func uploadAccepted(w http.ResponseWriter, name string, u meta.Upload, status in
 func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) {
 	q := r.URL.Query()
 	if q.Has("mount") {
-		b, mounted, err := h.reg.MountBlob(r.Context(), rt.name, q.Get("mount"), q.Get("from"))
+		b, mounted, err := h.reg.MountBlob(r.Context(), rt.repo(), q.Get("mount"), q.Get("from"))
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -84,7 +84,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 			return
 		}
 	} else if q.Has("digest") {
-		b, err := h.reg.PutBlob(r.Context(), rt.name, q.Get("digest"), registry.Chunk{Start: -1, Length: r.ContentLength, Body: r.Body})
+		b, err := h.reg.PutBlob(r.Context(), rt.repo(), q.Get("digest"), registry.Chunk{Start: -1, Length: r.ContentLength, Body: r.Body})
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -92,7 +92,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 		blobCreated(w, rt.name, b)
 		return
 	}
-	u, err := h.reg.StartUpload(r.Context(), rt.name)
+	u, err := h.reg.StartUpload(r.Context(), rt.repo())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -101,7 +101,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 }
 
 func (h *Handler) uploadStatus(w http.ResponseWriter, r *http.Request, rt route) {
-	u, err := h.reg.Upload(r.Context(), rt.name, rt.ref)
+	u, err := h.reg.Upload(r.Context(), rt.repo(), rt.ref)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (h *Handler) patchUpload(w http.ResponseWriter, r *http.Request, rt route) 
 		h.writeError(w, r, err)
 		return
 	}
-	u, err := h.reg.AppendUpload(r.Context(), rt.name, rt.ref, c)
+	u, err := h.reg.AppendUpload(r.Context(), rt.repo(), rt.ref, c)
 	if err != nil {
 		h.uploadError(w, r, rt, err)
 		return
@@ -129,7 +129,7 @@ func (h *Handler) completeUpload(w http.ResponseWriter, r *http.Request, rt rout
 		h.writeError(w, r, err)
 		return
 	}
-	b, err := h.reg.CompleteUpload(r.Context(), rt.name, rt.ref, r.URL.Query().Get("digest"), c)
+	b, err := h.reg.CompleteUpload(r.Context(), rt.repo(), rt.ref, r.URL.Query().Get("digest"), c)
 	if err != nil {
 		h.uploadError(w, r, rt, err)
 		return
@@ -147,7 +147,7 @@ func (h *Handler) uploadError(w http.ResponseWriter, r *http.Request, rt route, 
 }
 
 func (h *Handler) cancelUpload(w http.ResponseWriter, r *http.Request, rt route) {
-	if err := h.reg.CancelUpload(r.Context(), rt.name, rt.ref); err != nil {
+	if err := h.reg.CancelUpload(r.Context(), rt.repo(), rt.ref); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

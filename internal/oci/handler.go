@@ -15,13 +15,14 @@ import (
 
 // Handler serves /v2/.
 type Handler struct {
-	reg *registry.Registry
-	log *slog.Logger
+	reg  *registry.Registry
+	auth Auth
+	log  *slog.Logger
 }
 
 // New returns the /v2/ handler.
-func New(reg *registry.Registry, log *slog.Logger) *Handler {
-	return &Handler{reg: reg, log: log}
+func New(reg *registry.Registry, auth Auth, log *slog.Logger) *Handler {
+	return &Handler{reg: reg, auth: auth, log: log}
 }
 
 // route is a parsed /v2/ path.
@@ -29,6 +30,8 @@ type route struct {
 	kind string // "base", "catalog", "tags", "manifest", "blob", "uploads", "upload", "referrers"
 	name string // repository name
 	ref  string // tag, digest or upload id
+	// registry is the account whose registry the request addresses (set by authenticate).
+	registry string
 }
 
 // parseRoute splits a /v2/ path. Repository names contain '/', so the resource is
@@ -73,6 +76,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
 		h.writeError(w, r, errcode.New(errcode.NameUnknown, "no registry API at %s", r.URL.Path))
+		return
+	}
+	if !h.authenticate(w, r, &rt) {
 		return
 	}
 	methods := routeMethods[rt.kind]

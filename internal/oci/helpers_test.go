@@ -14,16 +14,26 @@ import (
 	"time"
 
 	"github.com/berth-registry/berth/internal/blob/fs"
+	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/registry"
 	"github.com/opencontainers/go-digest"
 )
 
-// testRegistry is a /v2 handler over real stores in a temporary directory.
+// testAccount is the account of the test registries.
+const testAccount = "111122223333"
+
+// testRegistry is a /v2 handler over real stores in a temporary directory, with
+// credentials of the account's root.
 type testRegistry struct {
-	t   testing.TB
-	srv *httptest.Server
-	dir string
+	t        testing.TB
+	srv      *httptest.Server
+	dir      string
+	keys     *iam.Keyring
+	root     iam.Principal
+	password string
+	// anonymous sends requests without credentials.
+	anonymous bool
 }
 
 func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
@@ -42,9 +52,23 @@ func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 		cfg.UploadExpiry = time.Hour
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(New(registry.New(store, blobs, cfg, log), log))
+	keys, err := iam.NewKeyring(randomBytes(t, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := iam.NewService(store, keys, log)
+	if _, err := ids.Bootstrap(context.Background(), iam.BootstrapOptions{AccountID: testAccount,
+		RootAccessKeyID: "AKIATESTROOT00000001", RootSecretAccessKey: "test-secret-test-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	_, root, err := ids.AccessKey(context.Background(), "AKIATESTROOT00000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	password, _ := ids.IssueToken(root)
+	srv := httptest.NewServer(New(registry.New(store, blobs, cfg, log), ids, log))
 	t.Cleanup(srv.Close)
-	return &testRegistry{t: t, srv: srv, dir: dir}
+	return &testRegistry{t: t, srv: srv, dir: dir, keys: keys, root: root, password: password}
 }
 
 type response struct {
@@ -72,8 +96,11 @@ func (tr *testRegistry) do(method, path string, body []byte, header ...string) r
 	if err != nil {
 		tr.t.Fatal(err)
 	}
+	if !tr.anonymous {
+		req.SetBasicAuth("AWS", tr.password)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

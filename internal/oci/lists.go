@@ -62,7 +62,7 @@ func (h *Handler) tags(w http.ResponseWriter, r *http.Request, rt route) {
 		h.writeError(w, r, err)
 		return
 	}
-	tags, more, err := h.reg.Tags(r.Context(), rt.name, last, n)
+	tags, more, err := h.reg.Tags(r.Context(), rt.repo(), last, n)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -76,13 +76,13 @@ func (h *Handler) tags(w http.ResponseWriter, r *http.Request, rt route) {
 	}{rt.name, tags})
 }
 
-func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, _ route) {
+func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, rt route) {
 	n, last, err := page(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	names, more, err := h.reg.Catalog(r.Context(), last, n)
+	names, more, err := h.reg.Catalog(r.Context(), rt.registry, last, n)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -107,7 +107,7 @@ const mediaTypeOCIIndex = "application/vnd.oci.image.index.v1+json"
 
 func (h *Handler) referrers(w http.ResponseWriter, r *http.Request, rt route) {
 	artifactType := r.URL.Query().Get("artifactType")
-	refs, err := h.reg.Referrers(r.Context(), rt.name, rt.ref, artifactType)
+	refs, err := h.reg.Referrers(r.Context(), rt.repo(), rt.ref, artifactType)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -2,10 +2,12 @@ package oci
 
 import (
 	"net/http"
+
+	"github.com/berth-registry/berth/internal/registry"
 )
 
 func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) {
-	m, err := h.reg.GetManifest(r.Context(), rt.name, rt.ref, r.Header.Values("Accept"))
+	m, err := h.reg.GetManifest(r.Context(), rt.repo(), rt.ref, r.Header.Values("Accept"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -22,12 +24,19 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(m.Payload)
+		h.reg.RecordPull(r.Context(), m.RepositoryID, m.Stored)
 	}
 }
 
 func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) {
-	tags := r.URL.Query()["tag"]
-	m, err := h.reg.PutManifest(r.Context(), rt.name, rt.ref, r.Header.Get("Content-Type"), r.Body, tags)
+	extraTags := r.URL.Query()["tag"]
+	req := registry.PutRequest{ContentType: r.Header.Get("Content-Type"), Body: r.Body, Tags: extraTags}
+	if registry.IsDigest(rt.ref) {
+		req.Digest = rt.ref
+	} else {
+		req.Tags = append([]string{rt.ref}, extraTags...)
+	}
+	m, err := h.reg.PutManifest(r.Context(), rt.repo(), req)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -38,7 +47,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	if m.Subject != "" {
 		hd.Set("OCI-Subject", m.Subject.String())
 	}
-	for _, t := range tags {
+	for _, t := range extraTags {
 		hd.Add("OCI-Tag", t)
 	}
 	hd.Set("Content-Length", "0")
@@ -46,7 +55,7 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 }
 
 func (h *Handler) deleteManifest(w http.ResponseWriter, r *http.Request, rt route) {
-	if err := h.reg.DeleteManifest(r.Context(), rt.name, rt.ref); err != nil {
+	if err := h.reg.DeleteManifest(r.Context(), rt.repo(), rt.ref); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

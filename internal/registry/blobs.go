@@ -11,9 +11,9 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// StatBlob returns a blob readable in repository name.
-func (r *Registry) StatBlob(ctx context.Context, name string, dgstText string) (meta.Blob, error) {
-	repo, err := r.Repository(ctx, name)
+// StatBlob returns a blob readable in repository rr.
+func (r *Registry) StatBlob(ctx context.Context, rr RepoRef, dgstText string) (meta.Blob, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, err
 	}
@@ -36,8 +36,8 @@ func (r *Registry) repositoryBlob(ctx context.Context, repo meta.Repository, dgs
 }
 
 // OpenBlob returns a blob's metadata and content. The caller closes the content.
-func (r *Registry) OpenBlob(ctx context.Context, name string, dgstText string) (meta.Blob, io.ReadSeekCloser, error) {
-	b, err := r.StatBlob(ctx, name, dgstText)
+func (r *Registry) OpenBlob(ctx context.Context, rr RepoRef, dgstText string) (meta.Blob, io.ReadSeekCloser, error) {
+	b, err := r.StatBlob(ctx, rr, dgstText)
 	if err != nil {
 		return meta.Blob{}, nil, err
 	}
@@ -54,8 +54,8 @@ func (r *Registry) OpenBlob(ctx context.Context, name string, dgstText string) (
 
 // DeleteBlob removes a blob from a repository. A blob that a manifest there still
 // references stays: deleting it would break that manifest.
-func (r *Registry) DeleteBlob(ctx context.Context, name string, dgstText string) error {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) DeleteBlob(ctx context.Context, rr RepoRef, dgstText string) error {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return err
 	}
@@ -78,11 +78,15 @@ func (r *Registry) DeleteBlob(ctx context.Context, name string, dgstText string)
 	}
 }
 
+// BlobMountingSetting is the account setting (ECR's BLOB_MOUNTING) that turns
+// cross-repository mounts off when DISABLED; berth mounts by default.
+const BlobMountingSetting = "BLOB_MOUNTING"
+
 // MountBlob makes a blob of repository from (or, when from is "", of any repository)
-// readable in repository name without uploading it again. It reports false, with no
+// readable in repository rr without uploading it again. It reports false, with no
 // error, when there is nothing to mount: the client then uploads the blob.
-func (r *Registry) MountBlob(ctx context.Context, name, dgstText, from string) (meta.Blob, bool, error) {
-	repo, err := r.repositoryForPush(ctx, name)
+func (r *Registry) MountBlob(ctx context.Context, rr RepoRef, dgstText, from string) (meta.Blob, bool, error) {
+	repo, err := r.repositoryForPush(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, false, err
 	}
@@ -90,9 +94,16 @@ func (r *Registry) MountBlob(ctx context.Context, name, dgstText, from string) (
 	if err != nil {
 		return meta.Blob{}, false, err
 	}
+	setting, err := r.meta.AccountSetting(ctx, rr.Registry, BlobMountingSetting)
+	if err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return meta.Blob{}, false, internal(err)
+	}
+	if setting == "DISABLED" {
+		return meta.Blob{}, false, nil
+	}
 	var b meta.Blob
 	if from != "" {
-		src, serr := r.Repository(ctx, from)
+		src, serr := r.Repository(ctx, RepoRef{Registry: rr.Registry, Name: from})
 		if serr != nil {
 			if errcode.Is(serr, errcode.Internal) {
 				return meta.Blob{}, false, serr
@@ -101,7 +112,7 @@ func (r *Registry) MountBlob(ctx context.Context, name, dgstText, from string) (
 		}
 		b, err = r.meta.RepositoryBlob(ctx, src.ID, dgst)
 	} else {
-		b, err = r.meta.FindBlob(ctx, dgst)
+		b, err = r.meta.FindBlob(ctx, rr.Registry, dgst)
 	}
 	if errors.Is(err, meta.ErrNotFound) {
 		return meta.Blob{}, false, nil

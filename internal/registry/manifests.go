@@ -25,18 +25,27 @@ type ServedManifest struct {
 	MediaType string
 	Payload   []byte
 	Subject   digest.Digest
+	// RepositoryID and Stored name the stored image, which Digest differs from when
+	// the manifest was converted for the client.
+	RepositoryID int64
+	Stored       digest.Digest
 }
 
-// GetManifest returns the manifest ref (a tag or a digest) of repository name. For a
+// GetManifest returns the manifest ref (a tag or a digest) of repository rr. For a
 // reference by tag, accept (the client's Accept header values) may make it convert
 // the stored manifest between Docker schema2 and OCI, or translate an image to signed
 // Docker schema1 for a client that asks only for that, as ECR does; a reference by
 // digest always returns the stored bytes.
-func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []string) (ServedManifest, error) {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) GetManifest(ctx context.Context, rr RepoRef, ref string, accept []string) (ServedManifest, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return ServedManifest{}, err
 	}
+	return r.ServeManifest(ctx, repo, ref, accept)
+}
+
+// ServeManifest is GetManifest in a repository already looked up.
+func (r *Registry) ServeManifest(ctx context.Context, repo meta.Repository, ref string, accept []string) (ServedManifest, error) {
 	m, byTag, err := r.resolve(ctx, repo, ref)
 	if err != nil {
 		return ServedManifest{}, err
@@ -45,7 +54,8 @@ func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []s
 	if err != nil {
 		return ServedManifest{}, err
 	}
-	served := ServedManifest{Digest: m.Digest, MediaType: m.MediaType, Payload: payload, Subject: m.Subject}
+	served := ServedManifest{Digest: m.Digest, MediaType: m.MediaType, Payload: payload, Subject: m.Subject,
+		RepositoryID: repo.ID, Stored: m.Digest}
 	if !byTag {
 		return served, nil
 	}
@@ -67,7 +77,8 @@ func (r *Registry) GetManifest(ctx context.Context, name, ref string, accept []s
 	if err != nil {
 		return ServedManifest{}, internal(fmt.Errorf("convert %s to %s: %w", m.Digest, target, err))
 	}
-	return ServedManifest{Digest: digest.FromBytes(converted), MediaType: target, Payload: converted}, nil
+	return ServedManifest{Digest: digest.FromBytes(converted), MediaType: target, Payload: converted,
+		RepositoryID: repo.ID, Stored: m.Digest}, nil
 }
 
 // maxSchema1Config bounds the config blob read to translate an image to schema1;
@@ -111,7 +122,8 @@ func (r *Registry) schema1(ctx context.Context, repo meta.Repository, tag string
 			return ServedManifest{}, err
 		}
 	}
-	return ServedManifest{Digest: s1.Digest, MediaType: manifest.MediaTypeDockerSchema1Signed, Payload: s1.Payload}, nil
+	return ServedManifest{Digest: s1.Digest, MediaType: manifest.MediaTypeDockerSchema1Signed, Payload: s1.Payload,
+		RepositoryID: stored.RepositoryID, Stored: stored.Stored}, nil
 }
 
 // readConfig reads an image's config blob, which the manifest's push made sure is
@@ -193,110 +205,6 @@ func (r *Registry) payload(ctx context.Context, m meta.Manifest) ([]byte, error)
 	return full.Payload, nil
 }
 
-// PutManifest stores a manifest under ref (a tag or its digest) and extraTags.
-// Everything it references must already be in the repository.
-func (r *Registry) PutManifest(ctx context.Context, name, ref, contentType string, body io.Reader, extraTags []string) (ServedManifest, error) {
-	repo, err := r.repositoryForPush(ctx, name)
-	if err != nil {
-		return ServedManifest{}, err
-	}
-	alg := digest.Canonical
-	var want digest.Digest
-	var tags []string
-	if IsDigest(ref) {
-		if want, err = ParseDigest(ref); err != nil {
-			return ServedManifest{}, err
-		}
-		alg = want.Algorithm()
-	} else {
-		tags = append(tags, ref)
-	}
-	for _, t := range append(tags, extraTags...) {
-		if err := ValidateTag(t); err != nil {
-			return ServedManifest{}, err
-		}
-	}
-	tags = append(tags, extraTags...)
-
-	payload, err := readManifest(body)
-	if err != nil {
-		return ServedManifest{}, err
-	}
-	m, err := manifest.Parse(contentType, payload)
-	if err != nil {
-		return ServedManifest{}, wrapf(errcode.ManifestInvalid, err, "%s", strings.TrimPrefix(err.Error(), "invalid manifest: "))
-	}
-	dgst := m.Digest(alg)
-	if want != "" && dgst != want {
-		return ServedManifest{}, errcode.New(errcode.ManifestDigestMismatch,
-			"the manifest's digest is %s, not %s as the request says", dgst, want)
-	}
-	put := meta.ManifestPut{
-		Manifest: meta.Manifest{
-			RepositoryID: repo.ID,
-			Digest:       dgst,
-			MediaType:    m.MediaType,
-			ArtifactType: m.ArtifactType,
-			Annotations:  m.Annotations,
-			Size:         int64(len(payload)),
-			ImageSize:    imageSize(m),
-			Payload:      payload,
-			PushedAt:     r.now(),
-		},
-		Blobs:    digests(m.Blobs),
-		Children: digests(m.Manifests),
-		Tags:     tags,
-	}
-	if m.Subject != nil {
-		put.Manifest.Subject = m.Subject.Digest
-	}
-	err = r.meta.PutManifest(ctx, put)
-	var missing *meta.MissingError
-	switch {
-	case errors.As(err, &missing) && len(missing.Blobs) > 0:
-		return ServedManifest{}, errcode.New(errcode.ManifestBlobUnknown,
-			"manifest references blobs that are not in repository %q: %s; push them first", repo.Name, join(missing.Blobs)).
-			WithDetail(map[string]any{"digests": missing.Blobs})
-	case errors.As(err, &missing):
-		return ServedManifest{}, errcode.New(errcode.ReferencedManifestUnknown,
-			"manifest list references manifests that are not in repository %q: %s; push them first", repo.Name, join(missing.Manifests)).
-			WithDetail(map[string]any{"digests": missing.Manifests})
-	case err != nil:
-		return ServedManifest{}, internal(err)
-	}
-	r.manifests.put(dgst, payload)
-	return ServedManifest{Digest: dgst, MediaType: m.MediaType, Payload: payload, Subject: put.Manifest.Subject}, nil
-}
-
-// readManifest reads a manifest body, refusing one over manifest.MaxSize.
-func readManifest(body io.Reader) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(body, manifest.MaxSize+1))
-	if err != nil {
-		return nil, wrapf(errcode.ManifestInvalid, err, "reading the manifest failed after %d bytes", n)
-	}
-	if n > manifest.MaxSize {
-		return nil, errcode.New(errcode.ManifestTooLarge,
-			"manifest is larger than the %d bytes (4 MiB) limit", manifest.MaxSize)
-	}
-	return buf.Bytes(), nil
-}
-
-// imageSize is the sum of the sizes of the config and layers, as ECR reports an
-// image's size; layers of unknown size (schema1) count as 0.
-func imageSize(m *manifest.Manifest) int64 {
-	var total int64
-	if m.Config != nil {
-		total += m.Config.Size
-	}
-	for _, l := range m.Layers {
-		if l.Size > 0 {
-			total += l.Size
-		}
-	}
-	return total
-}
-
 func digests(ds []manifest.Descriptor) []digest.Digest {
 	out := make([]digest.Digest, len(ds))
 	for i, d := range ds {
@@ -315,8 +223,8 @@ func join(ds []digest.Digest) string {
 
 // DeleteManifest deletes a tag (reference by tag) or a manifest with all its tags
 // (reference by digest). A manifest that an index references stays.
-func (r *Registry) DeleteManifest(ctx context.Context, name, ref string) error {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) DeleteManifest(ctx context.Context, rr RepoRef, ref string) error {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return err
 	}
@@ -352,9 +260,9 @@ func (r *Registry) DeleteManifest(ctx context.Context, name, ref string) error {
 	}
 }
 
-// Tags lists up to n tags of repository name after last, and whether more follow.
-func (r *Registry) Tags(ctx context.Context, name, last string, n int) ([]string, bool, error) {
-	repo, err := r.Repository(ctx, name)
+// Tags lists up to n tags of repository rr after last, and whether more follow.
+func (r *Registry) Tags(ctx context.Context, rr RepoRef, last string, n int) ([]string, bool, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return nil, false, err
 	}
@@ -368,18 +276,18 @@ func (r *Registry) Tags(ctx context.Context, name, last string, n int) ([]string
 	return tags, false, nil
 }
 
-// Referrers lists the manifests of repository name whose subject is dgstText,
+// Referrers lists the manifests of repository rr whose subject is dgstText,
 // optionally only those of artifactType. A repository or subject that does not exist
 // has no referrers.
-func (r *Registry) Referrers(ctx context.Context, name, dgstText, artifactType string) ([]meta.Descriptor, error) {
-	if err := ValidateRepositoryName(name); err != nil {
+func (r *Registry) Referrers(ctx context.Context, rr RepoRef, dgstText, artifactType string) ([]meta.Descriptor, error) {
+	if err := ValidateRepositoryName(rr.Name); err != nil {
 		return nil, err
 	}
 	dgst, err := ParseDigest(dgstText)
 	if err != nil {
 		return nil, err
 	}
-	repo, err := r.meta.GetRepository(ctx, name)
+	repo, err := r.meta.GetRepository(ctx, rr.Registry, rr.Name)
 	if errors.Is(err, meta.ErrNotFound) {
 		return []meta.Descriptor{}, nil
 	}

@@ -25,6 +25,8 @@ type Config struct {
 	UploadExpiry time.Duration
 	// ManifestCacheBytes bounds the in-memory cache of manifest payloads.
 	ManifestCacheBytes int64
+	// PullTimeResolution is how often an image's last pull time is written at most.
+	PullTimeResolution time.Duration
 }
 
 // Registry implements the registry's operations over a metadata and a blob store.
@@ -35,6 +37,7 @@ type Registry struct {
 	log       *slog.Logger
 	manifests *payloadCache
 	uploads   keyedMutex
+	pulls     pullClock
 	now       func() time.Time
 	// schema1Key signs manifests translated to schema1 for old clients;
 	// nil disables the translation.
@@ -45,6 +48,9 @@ type Registry struct {
 func New(m meta.Store, b blob.Store, cfg Config, log *slog.Logger) *Registry {
 	if cfg.ManifestCacheBytes == 0 {
 		cfg.ManifestCacheBytes = 64 << 20
+	}
+	if cfg.PullTimeResolution == 0 {
+		cfg.PullTimeResolution = time.Minute
 	}
 	return &Registry{
 		meta:      m,
@@ -63,15 +69,27 @@ func (r *Registry) Ready(ctx context.Context) error {
 	return r.meta.Ping(ctx)
 }
 
+// RepoRef names a repository in one account's registry.
+type RepoRef struct {
+	// Registry is the id of the account whose registry holds the repository.
+	Registry string
+	Name     string
+}
+
+// notFound is ECR's RepositoryNotFoundException message, used on both faces.
+func notFound(rr RepoRef) error {
+	return errcode.New(errcode.NameUnknown,
+		"The repository with name '%s' does not exist in the registry with id '%s'", truncate(rr.Name), rr.Registry)
+}
+
 // Repository returns an existing repository.
-func (r *Registry) Repository(ctx context.Context, name string) (meta.Repository, error) {
-	if err := ValidateRepositoryName(name); err != nil {
+func (r *Registry) Repository(ctx context.Context, rr RepoRef) (meta.Repository, error) {
+	if err := ValidateRepositoryName(rr.Name); err != nil {
 		return meta.Repository{}, err
 	}
-	repo, err := r.meta.GetRepository(ctx, name)
+	repo, err := r.meta.GetRepository(ctx, rr.Registry, rr.Name)
 	if errors.Is(err, meta.ErrNotFound) {
-		return meta.Repository{}, errcode.New(errcode.NameUnknown,
-			"repository %q does not exist in the registry", name)
+		return meta.Repository{}, notFound(rr)
 	}
 	if err != nil {
 		return meta.Repository{}, internal(err)
@@ -79,42 +97,43 @@ func (r *Registry) Repository(ctx context.Context, name string) (meta.Repository
 	return repo, nil
 }
 
-// repositoryForPush returns the repository a push goes to, creating it when
-// create-on-push is on.
-func (r *Registry) repositoryForPush(ctx context.Context, name string) (meta.Repository, error) {
+// repositoryForPush returns the repository a push goes to, creating it with default
+// settings when create-on-push is on.
+func (r *Registry) repositoryForPush(ctx context.Context, rr RepoRef) (meta.Repository, error) {
 	if !r.cfg.CreateOnPush {
-		return r.Repository(ctx, name)
+		return r.Repository(ctx, rr)
 	}
-	if err := ValidateRepositoryName(name); err != nil {
+	if err := ValidateRepositoryName(rr.Name); err != nil {
 		return meta.Repository{}, err
 	}
-	repo, err := r.meta.GetRepository(ctx, name)
+	repo, err := r.meta.GetRepository(ctx, rr.Registry, rr.Name)
 	if err == nil {
 		return repo, nil
 	}
 	if !errors.Is(err, meta.ErrNotFound) {
 		return meta.Repository{}, internal(err)
 	}
-	repo, created, err := r.meta.CreateRepository(ctx, name)
+	repo, created, err := r.meta.CreateRepository(ctx, meta.Repository{RegistryID: rr.Registry, Name: rr.Name}, nil)
 	if err != nil {
 		return meta.Repository{}, internal(err)
 	}
 	if created {
-		r.log.Info("repository created on push", "repository", name)
+		r.log.Info("repository created on push", "registry", rr.Registry, "repository", rr.Name)
 	}
 	return repo, nil
 }
 
-// Catalog lists up to n repository names after last, and whether more follow.
-func (r *Registry) Catalog(ctx context.Context, last string, n int) ([]string, bool, error) {
-	names, err := r.meta.ListRepositories(ctx, last, n+1)
+// Catalog lists up to n repository names of a registry after last, and whether more follow.
+func (r *Registry) Catalog(ctx context.Context, registryID, last string, n int) ([]string, bool, error) {
+	repos, more, err := r.Repositories(ctx, registryID, last, n)
 	if err != nil {
-		return nil, false, internal(err)
+		return nil, false, err
 	}
-	if len(names) > n {
-		return names[:n], true, nil
+	names := make([]string, len(repos))
+	for i, repo := range repos {
+		names[i] = repo.Name
 	}
-	return names, false, nil
+	return names, more, nil
 }
 
 func internal(err error) error {

@@ -19,6 +19,14 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// testRegistryID is the registry (account) the tests' repositories live in.
+const testRegistryID = "123456789012"
+
+func repoRef(name string) RepoRef { return RepoRef{Registry: testRegistryID, Name: name} }
+
+// app is the repository most tests use.
+var app = RepoRef{Registry: testRegistryID, Name: "app"}
+
 func newTestRegistry(t *testing.T, cfg Config) (*Registry, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -71,11 +79,11 @@ func TestValidateRepositoryName(t *testing.T) {
 func TestPurgeUploads(t *testing.T) {
 	ctx := context.Background()
 	reg, dir := newTestRegistry(t, Config{CreateOnPush: true, UploadExpiry: time.Hour})
-	idle, err := reg.StartUpload(ctx, "app")
+	idle, err := reg.StartUpload(ctx, app)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.AppendUpload(ctx, "app", idle.ID, Chunk{Start: -1, Length: -1, Body: strings.NewReader("partial")}); err != nil {
+	if _, err := reg.AppendUpload(ctx, app, idle.ID, Chunk{Start: -1, Length: -1, Body: strings.NewReader("partial")}); err != nil {
 		t.Fatal(err)
 	}
 	// Data left by a crash mid-request: a file with no session.
@@ -96,14 +104,14 @@ func TestPurgeUploads(t *testing.T) {
 	}
 
 	reg.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	fresh, err := reg.StartUpload(ctx, "app") // created "now", i.e. two hours later
+	fresh, err := reg.StartUpload(ctx, app) // created "now", i.e. two hours later
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, err := reg.PurgeUploads(ctx); err != nil || n != 2 {
 		t.Fatalf("purge after expiry removed %d, %v; want the idle session and the orphan", n, err)
 	}
-	if _, err := reg.Upload(ctx, "app", idle.ID); !errcode.Is(err, errcode.BlobUploadUnknown) {
+	if _, err := reg.Upload(ctx, app, idle.ID); !errcode.Is(err, errcode.BlobUploadUnknown) {
 		t.Errorf("idle upload after purge: %v, want BlobUploadUnknown", err)
 	}
 	for _, p := range []string{orphan, filepath.Join(dir, "uploads", idle.ID)} {
@@ -111,7 +119,7 @@ func TestPurgeUploads(t *testing.T) {
 			t.Errorf("%s still exists after purge", p)
 		}
 	}
-	if _, err := reg.Upload(ctx, "app", fresh.ID); err != nil {
+	if _, err := reg.Upload(ctx, app, fresh.ID); err != nil {
 		t.Errorf("a fresh upload was purged: %v", err)
 	}
 }
@@ -125,7 +133,7 @@ func TestConcurrentPushesOfOneBlob(t *testing.T) {
 	errs := make(chan error, 16)
 	for i := range 16 {
 		wg.Go(func() {
-			repo := fmt.Sprintf("app%d", i%2)
+			repo := RepoRef{Registry: testRegistryID, Name: fmt.Sprintf("app%d", i%2)}
 			if i%4 == 0 {
 				_, err := reg.PutBlob(ctx, repo, d.String(), Chunk{Start: -1, Length: -1, Body: bytes.NewReader(data)})
 				errs <- err
@@ -145,7 +153,8 @@ func TestConcurrentPushesOfOneBlob(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, repo := range []string{"app0", "app1"} {
+	for _, name := range []string{"app0", "app1"} {
+		repo := RepoRef{Registry: testRegistryID, Name: name}
 		b, content, err := reg.OpenBlob(ctx, repo, d.String())
 		if err != nil {
 			t.Fatal(err)
@@ -162,7 +171,7 @@ func TestConcurrentPushesToOneTag(t *testing.T) {
 	ctx := context.Background()
 	reg, _ := newTestRegistry(t, Config{CreateOnPush: true, UploadExpiry: time.Hour})
 	config := []byte(`{"architecture":"amd64","os":"linux"}`)
-	cd, err := reg.PutBlob(ctx, "app", digest.FromBytes(config).String(), Chunk{Start: -1, Length: -1, Body: bytes.NewReader(config)})
+	cd, err := reg.PutBlob(ctx, app, digest.FromBytes(config).String(), Chunk{Start: -1, Length: -1, Body: bytes.NewReader(config)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,13 +187,14 @@ func TestConcurrentPushesToOneTag(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, p := range payloads {
 		wg.Go(func() {
-			if _, err := reg.PutManifest(ctx, "app", "latest", "application/vnd.oci.image.manifest.v1+json", bytes.NewReader(p), nil); err != nil {
+			if _, err := reg.PutManifest(ctx, app, PutRequest{Tags: []string{"latest"},
+				ContentType: "application/vnd.oci.image.manifest.v1+json", Body: bytes.NewReader(p)}); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	m, err := reg.GetManifest(ctx, "app", "latest", nil)
+	m, err := reg.GetManifest(ctx, app, "latest", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +202,7 @@ func TestConcurrentPushesToOneTag(t *testing.T) {
 		t.Fatalf("latest points at %s, not one of the pushed manifests", m.Digest)
 	}
 	for d := range manifests {
-		if _, err := reg.GetManifest(ctx, "app", d.String(), nil); err != nil {
+		if _, err := reg.GetManifest(ctx, app, d.String(), nil); err != nil {
 			t.Errorf("manifest %s lost: %v", d, err)
 		}
 	}

@@ -19,7 +19,8 @@ import (
 
 // pushImage pushes an image with the given layer contents and config history
 // to repo under tag, and returns the manifest's digest and payload.
-func pushImage(t *testing.T, reg *Registry, repo, tag, mediaType, layerType string, layers [][]byte, history string) (digest.Digest, []byte) {
+func pushImage(t *testing.T, reg *Registry, name string, tag, mediaType, layerType string, layers [][]byte, history string) (digest.Digest, []byte) {
+	repo := repoRef(name)
 	t.Helper()
 	ctx := context.Background()
 	put := func(data []byte) digest.Digest {
@@ -44,7 +45,7 @@ func pushImage(t *testing.T, reg *Registry, repo, tag, mediaType, layerType stri
 	cd := put(config)
 	payload := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"size":%d,"digest":%q},"layers":[%s]}`,
 		mediaType, configType, len(config), cd, strings.Join(descs, ",")))
-	m, err := reg.PutManifest(ctx, repo, tag, mediaType, bytes.NewReader(payload), nil)
+	m, err := reg.PutManifest(ctx, repo, PutRequest{Tags: []string{tag}, ContentType: mediaType, Body: bytes.NewReader(payload)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestGetManifestSchema1(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := reg.GetManifest(ctx, tt.repo, tt.ref, tt.accept)
+			got, err := reg.GetManifest(ctx, repoRef(tt.repo), tt.ref, tt.accept)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +111,7 @@ func TestGetManifestSchema1(t *testing.T) {
 				return
 			}
 			// The empty layer is provided exactly when the translation names it.
-			_, err = reg.StatBlob(ctx, tt.repo, manifest.EmptyLayerDigest.String())
+			_, err = reg.StatBlob(ctx, repoRef(tt.repo), manifest.EmptyLayerDigest.String())
 			if linked := err == nil; linked != tt.wantEmptyBlob {
 				t.Errorf("empty layer linked = %v (%v), want %v", linked, err, tt.wantEmptyBlob)
 			}
@@ -118,7 +119,7 @@ func TestGetManifestSchema1(t *testing.T) {
 
 			// Pulling again serves the same digest (the signature differs)
 			// and finds the empty layer already there.
-			again, err := reg.GetManifest(ctx, tt.repo, tt.ref, tt.accept)
+			again, err := reg.GetManifest(ctx, repoRef(tt.repo), tt.ref, tt.accept)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +129,7 @@ func TestGetManifestSchema1(t *testing.T) {
 		})
 	}
 	// Nothing of the schema1 translation leaked where it was not asked for.
-	if _, err := reg.StatBlob(ctx, "team/zstd", manifest.EmptyLayerDigest.String()); !errcode.Is(err, errcode.BlobUnknown) {
+	if _, err := reg.StatBlob(ctx, repoRef("team/zstd"), manifest.EmptyLayerDigest.String()); !errcode.Is(err, errcode.BlobUnknown) {
 		t.Errorf("empty layer in team/zstd: %v", err)
 	}
 }
@@ -136,7 +137,8 @@ func TestGetManifestSchema1(t *testing.T) {
 // checkServedSchema1 checks a schema1 manifest as a client sees it: it parses
 // and verifies, its digest is the canonical payload's, it names the repository
 // and tag, and every blob it names can be pulled from the repository.
-func checkServedSchema1(t *testing.T, reg *Registry, repo, tag string, got ServedManifest) {
+func checkServedSchema1(t *testing.T, reg *Registry, name string, tag string, got ServedManifest) {
+	repo := repoRef(name)
 	t.Helper()
 	ctx := context.Background()
 	m, err := manifest.Parse(got.MediaType, got.Payload)
@@ -150,7 +152,7 @@ func checkServedSchema1(t *testing.T, reg *Registry, repo, tag string, got Serve
 		Name string `json:"name"`
 		Tag  string `json:"tag"`
 	}
-	if err := json.Unmarshal(got.Payload, &doc); err != nil || doc.Name != repo || doc.Tag != tag {
+	if err := json.Unmarshal(got.Payload, &doc); err != nil || doc.Name != repo.Name || doc.Tag != tag {
 		t.Errorf("name %q tag %q (%v), want %q %q", doc.Name, doc.Tag, err, repo, tag)
 	}
 	for _, l := range m.Layers {
@@ -173,7 +175,7 @@ func TestGetManifestSchema1WithoutKey(t *testing.T) {
 	reg.schema1Key = nil
 	d, payload := pushImage(t, reg, "team/app", "v1", manifest.MediaTypeDockerSchema2, manifest.MediaTypeDockerLayer,
 		[][]byte{randomLayer(t)}, `[{"created_by":"ADD x /"}]`)
-	got, err := reg.GetManifest(ctx, "team/app", "v1", []string{manifest.MediaTypeDockerSchema1Signed})
+	got, err := reg.GetManifest(ctx, repoRef("team/app"), "v1", []string{manifest.MediaTypeDockerSchema1Signed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func TestGetManifestSchema1Concurrent(t *testing.T) {
 	results := make(chan ServedManifest, 8)
 	for range 8 {
 		wg.Go(func() {
-			got, err := reg.GetManifest(ctx, "team/app", "v1", []string{manifest.MediaTypeDockerSchema1Signed})
+			got, err := reg.GetManifest(ctx, repoRef("team/app"), "v1", []string{manifest.MediaTypeDockerSchema1Signed})
 			if err != nil {
 				t.Error(err)
 				return

@@ -43,9 +43,9 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// StartUpload opens an upload session in repository name.
-func (r *Registry) StartUpload(ctx context.Context, name string) (meta.Upload, error) {
-	repo, err := r.repositoryForPush(ctx, name)
+// StartUpload opens an upload session in repository rr.
+func (r *Registry) StartUpload(ctx context.Context, rr RepoRef) (meta.Upload, error) {
+	repo, err := r.repositoryForPush(ctx, rr)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -61,9 +61,9 @@ func (r *Registry) StartUpload(ctx context.Context, name string) (meta.Upload, e
 	return u, nil
 }
 
-// Upload returns an upload session of repository name.
-func (r *Registry) Upload(ctx context.Context, name, id string) (meta.Upload, error) {
-	repo, err := r.Repository(ctx, name)
+// Upload returns an upload session of repository rr.
+func (r *Registry) Upload(ctx context.Context, rr RepoRef, id string) (meta.Upload, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -87,8 +87,8 @@ func (r *Registry) upload(ctx context.Context, repo meta.Repository, id string) 
 }
 
 // AppendUpload adds a chunk to an upload session.
-func (r *Registry) AppendUpload(ctx context.Context, name, id string, c Chunk) (meta.Upload, error) {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) AppendUpload(ctx context.Context, rr RepoRef, id string, c Chunk) (meta.Upload, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -135,6 +135,10 @@ func (r *Registry) advance(ctx context.Context, u meta.Upload, n int64, h hash.H
 	}
 	next := u
 	next.Size, next.HashState, next.UpdatedAt = u.Size+n, state, r.now()
+	if u.Chunks > 0 && (u.SmallestChunk == 0 || u.LastChunk < u.SmallestChunk) {
+		next.SmallestChunk = u.LastChunk // the last chunk is no longer the last
+	}
+	next.Chunks, next.LastChunk = u.Chunks+1, n
 	err = r.meta.AdvanceUpload(ctx, u.ID, u.Size, next)
 	switch {
 	case err == nil:
@@ -151,8 +155,8 @@ func (r *Registry) advance(ctx context.Context, u meta.Upload, n int64, h hash.H
 
 // CompleteUpload adds an optional last chunk, verifies the content against dgstText
 // and commits the blob. A digest mismatch cancels the session.
-func (r *Registry) CompleteUpload(ctx context.Context, name, id, dgstText string, c Chunk) (meta.Blob, error) {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) CompleteUpload(ctx context.Context, rr RepoRef, id, dgstText string, c Chunk) (meta.Blob, error) {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, err
 	}
@@ -233,8 +237,8 @@ func (r *Registry) commit(ctx context.Context, repo meta.Repository, id string, 
 }
 
 // PutBlob stores a whole blob sent in one request (POST with digest).
-func (r *Registry) PutBlob(ctx context.Context, name, dgstText string, c Chunk) (meta.Blob, error) {
-	repo, err := r.repositoryForPush(ctx, name)
+func (r *Registry) PutBlob(ctx context.Context, rr RepoRef, dgstText string, c Chunk) (meta.Blob, error) {
+	repo, err := r.repositoryForPush(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, err
 	}
@@ -272,8 +276,8 @@ func (r *Registry) storeBlob(ctx context.Context, repo meta.Repository, dgst dig
 }
 
 // CancelUpload ends a session and removes its data.
-func (r *Registry) CancelUpload(ctx context.Context, name, id string) error {
-	repo, err := r.Repository(ctx, name)
+func (r *Registry) CancelUpload(ctx context.Context, rr RepoRef, id string) error {
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return err
 	}

@@ -35,12 +35,14 @@ type Server struct {
 	draining atomic.Bool
 }
 
-// New returns a server that sends /v2/ to registryAPI and checks ready for /readyz.
-func New(opts Options, log *slog.Logger, registryAPI http.Handler, ready Checker) *Server {
+// New returns a server that sends /v2/ to registryAPI, POST / with an X-Amz-Target
+// to awsAPI (the AWS JSON APIs), and checks ready for /readyz.
+func New(opts Options, log *slog.Logger, registryAPI, awsAPI http.Handler, ready Checker) *Server {
 	s := &Server{opts: opts, log: log, ready: ready}
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", registryAPI)
 	mux.Handle("/v2", registryAPI)
+	mux.Handle("POST /{$}", awsAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.handler = instrument(mux, log, opts.AccessLog)

@@ -25,7 +25,7 @@ func TestReadyzAndPanicGuard(t *testing.T) {
 	ready := errors.New("store down")
 	var readyErr error
 	api := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })
-	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second}, quietLog(), api,
+	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: time.Second}, quietLog(), api, http.NotFoundHandler(),
 		func(context.Context) error { return readyErr })
 	ts := httptest.NewServer(s.handler)
 	defer ts.Close()
@@ -68,7 +68,7 @@ func TestGracefulShutdown(t *testing.T) {
 		<-release
 		w.Write([]byte("finished"))
 	})
-	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: 10 * time.Second}, quietLog(), api,
+	s := New(Options{Addr: "127.0.0.1:0", ShutdownTimeout: 10 * time.Second}, quietLog(), api, http.NotFoundHandler(),
 		func(context.Context) error { return nil })
 	ln, err := s.Listen()
 	if err != nil {

@@ -46,13 +46,14 @@ func (s *Store) RepositoryBlob(ctx context.Context, repoID int64, dgst digest.Di
 	return b, nil
 }
 
-// FindBlob returns a blob that some repository links.
-func (s *Store) FindBlob(ctx context.Context, dgst digest.Digest) (meta.Blob, error) {
+// FindBlob returns a blob that some repository of registryID links.
+func (s *Store) FindBlob(ctx context.Context, registryID string, dgst digest.Digest) (meta.Blob, error) {
 	b := meta.Blob{Digest: dgst}
 	var at int64
 	err := s.read.QueryRowContext(ctx, `SELECT b.size, b.created_at FROM blobs b
-		WHERE b.digest = ? AND EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest)`,
-		dgst.String()).Scan(&b.Size, &at)
+		WHERE b.digest = ? AND EXISTS (SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+			WHERE rb.digest = b.digest AND r.registry_id = ?)`,
+		dgst.String(), registryID).Scan(&b.Size, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return meta.Blob{}, fmt.Errorf("blob %s: %w", dgst, meta.ErrNotFound)
 	}

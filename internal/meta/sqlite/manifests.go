@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/berth-registry/berth/internal/meta"
 	"github.com/opencontainers/go-digest"
@@ -18,13 +17,19 @@ const (
 )
 
 // PutManifest stores a manifest, its references and its tags in one transaction.
-func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) error {
+func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutResult, error) {
 	m := p.Manifest
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	var result meta.PutResult
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		result = meta.PutResult{}
+		blobDigests := make([]digest.Digest, len(p.Blobs))
+		for i, b := range p.Blobs {
+			blobDigests[i] = b.Digest
+		}
 		missing := &meta.MissingError{}
 		var err error
 		if missing.Blobs, err = absent(ctx, tx, "SELECT digest FROM repository_blobs WHERE repository_id = ? AND digest IN ",
-			m.RepositoryID, p.Blobs); err != nil {
+			m.RepositoryID, blobDigests); err != nil {
 			return fmt.Errorf("check blobs of %s: %w", m.Digest, err)
 		}
 		if missing.Manifests, err = absent(ctx, tx, "SELECT digest FROM manifests WHERE repository_id = ? AND digest IN ",
@@ -34,43 +39,78 @@ func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) error {
 		if len(missing.Blobs) > 0 || len(missing.Manifests) > 0 {
 			return missing
 		}
+		current, err := tagTargets(ctx, tx, m.RepositoryID, p.Tags)
+		if err != nil {
+			return err
+		}
+		for _, tag := range p.ImmutableTags {
+			if at, ok := current[tag]; ok && at != m.Digest {
+				return &meta.TagImmutableError{Tag: tag, Digest: at}
+			}
+		}
 		annotations, err := encodeAnnotations(m.Annotations)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject,
-			annotations, size, image_size, payload, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (repository_id, digest) DO NOTHING`,
-			m.RepositoryID, m.Digest.String(), m.MediaType, m.ArtifactType, m.Subject.String(), annotations,
-			m.Size, m.ImageSize, m.Payload, nanos(m.PushedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO manifests (repository_id, digest, media_type, artifact_type,
+			config_media_type, subject, annotations, size, image_size, payload, pushed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`,
+			m.RepositoryID, m.Digest.String(), m.MediaType, m.ArtifactType, m.ConfigMediaType, m.Subject.String(),
+			annotations, m.Size, m.ImageSize, m.Payload, nanos(m.PushedAt))
 		if err != nil {
 			return fmt.Errorf("insert manifest %s: %w", m.Digest, err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			if err := insertRefs(ctx, tx, m, p.Blobs, refBlob); err != nil {
-				return err
+			result.Created = true
+			for _, b := range p.Blobs {
+				if err := insertRef(ctx, tx, m, b.Digest, refBlob, b.MediaType); err != nil {
+					return err
+				}
 			}
-			if err := insertRefs(ctx, tx, m, p.Children, refManifest); err != nil {
-				return err
+			for _, c := range p.Children {
+				if err := insertRef(ctx, tx, m, c, refManifest, ""); err != nil {
+					return err
+				}
 			}
 		}
 		for _, tag := range p.Tags {
+			if at, ok := current[tag]; ok && at == m.Digest {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
 				m.RepositoryID, tag, m.Digest.String(), nanos(m.PushedAt)); err != nil {
 				return fmt.Errorf("tag %s as %q: %w", m.Digest, tag, err)
 			}
+			result.MovedTags = append(result.MovedTags, tag)
+			current[tag] = m.Digest // a tag named twice moves once
 		}
 		return nil
 	})
+	return result, err
 }
 
-func insertRefs(ctx context.Context, tx *sql.Tx, m meta.Manifest, children []digest.Digest, kind int) error {
-	for _, c := range children {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.RepositoryID, m.Digest.String(), c.String(), kind); err != nil {
-			return fmt.Errorf("record reference %s -> %s: %w", m.Digest, c, err)
+// tagTargets returns the manifests the given tags point at now.
+func tagTargets(ctx context.Context, tx *sql.Tx, repoID int64, tags []string) (map[string]digest.Digest, error) {
+	out := make(map[string]digest.Digest, len(tags))
+	for _, tag := range tags {
+		var d string
+		err := tx.QueryRowContext(ctx, "SELECT digest FROM tags WHERE repository_id = ? AND name = ?", repoID, tag).Scan(&d)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
 		}
+		if err != nil {
+			return nil, fmt.Errorf("read tag %q: %w", tag, err)
+		}
+		out[tag] = digest.Digest(d)
+	}
+	return out, nil
+}
+
+func insertRef(ctx context.Context, tx *sql.Tx, m meta.Manifest, child digest.Digest, kind int, mediaType string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind, media_type)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.RepositoryID, m.Digest.String(), child.String(), kind, mediaType); err != nil {
+		return fmt.Errorf("record reference %s -> %s: %w", m.Digest, child, err)
 	}
 	return nil
 }
@@ -85,7 +125,7 @@ func absent(ctx context.Context, tx *sql.Tx, query string, repoID int64, want []
 	for _, d := range want {
 		args = append(args, d.String())
 	}
-	rows, err := tx.QueryContext(ctx, query+"("+strings.TrimSuffix(strings.Repeat("?,", len(want)), ",")+")", args...)
+	rows, err := tx.QueryContext(ctx, query+"("+placeholders(len(want))+")", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -107,17 +147,22 @@ func absent(ctx context.Context, tx *sql.Tx, query string, repoID int64, want []
 	return missing, nil
 }
 
-const manifestColumns = "m.digest, m.media_type, m.artifact_type, m.subject, m.annotations, m.size, m.image_size, m.pushed_at"
+const manifestColumns = `m.digest, m.media_type, m.artifact_type, m.config_media_type, m.subject, m.annotations,
+	m.size, m.image_size, m.pushed_at, m.last_pulled_at`
 
 func scanManifest(row interface{ Scan(...any) error }, repoID int64, extra ...any) (meta.Manifest, error) {
 	m := meta.Manifest{RepositoryID: repoID}
 	var dgst, subject, annotations string
-	var pushed int64
-	dest := append([]any{&dgst, &m.MediaType, &m.ArtifactType, &subject, &annotations, &m.Size, &m.ImageSize, &pushed}, extra...)
+	var pushed, pulled int64
+	dest := append([]any{&dgst, &m.MediaType, &m.ArtifactType, &m.ConfigMediaType, &subject, &annotations,
+		&m.Size, &m.ImageSize, &pushed, &pulled}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return meta.Manifest{}, err
 	}
 	m.Digest, m.Subject, m.PushedAt = digest.Digest(dgst), digest.Digest(subject), fromNanos(pushed)
+	if pulled != 0 {
+		m.LastPulledAt = fromNanos(pulled)
+	}
 	if annotations != "" {
 		if err := json.Unmarshal([]byte(annotations), &m.Annotations); err != nil {
 			return meta.Manifest{}, fmt.Errorf("decode annotations of %s: %w", dgst, err)
@@ -154,26 +199,63 @@ func (s *Store) GetManifest(ctx context.Context, repoID int64, dgst digest.Diges
 
 // DeleteManifest deletes a manifest no index references, with its tags.
 func (s *Store) DeleteManifest(ctx context.Context, repoID int64, dgst digest.Digest) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var by string
-		err := tx.QueryRowContext(ctx, `SELECT manifest_digest FROM manifest_references
-			WHERE repository_id = ? AND child_digest = ? AND kind = 1 LIMIT 1`, repoID, dgst.String()).Scan(&by)
-		if err == nil {
-			return fmt.Errorf("delete manifest %s: %w", dgst, &meta.ReferencedError{By: digest.Digest(by)})
+	return s.tx(ctx, func(tx *sql.Tx) error { return deleteManifest(ctx, tx, repoID, dgst) })
+}
+
+func deleteManifest(ctx context.Context, tx *sql.Tx, repoID int64, dgst digest.Digest) error {
+	var by string
+	err := tx.QueryRowContext(ctx, `SELECT manifest_digest FROM manifest_references
+		WHERE repository_id = ? AND child_digest = ? AND kind = 1 LIMIT 1`, repoID, dgst.String()).Scan(&by)
+	if err == nil {
+		return fmt.Errorf("delete manifest %s: %w", dgst, &meta.ReferencedError{By: digest.Digest(by)})
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("delete manifest %s: %w", dgst, err)
+	}
+	// Tags and references go with the manifest (ON DELETE CASCADE).
+	res, err := tx.ExecContext(ctx, "DELETE FROM manifests WHERE repository_id = ? AND digest = ?", repoID, dgst.String())
+	if err != nil {
+		return fmt.Errorf("delete manifest %s: %w", dgst, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("manifest %s: %w", dgst, meta.ErrNotFound)
+	}
+	return nil
+}
+
+// UntagImage removes a tag and the image it leaves without tags, unless an index
+// references that image.
+func (s *Store) UntagImage(ctx context.Context, repoID int64, tag string) (digest.Digest, bool, error) {
+	var dgst digest.Digest
+	deleted := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var d string
+		err := tx.QueryRowContext(ctx, "DELETE FROM tags WHERE repository_id = ? AND name = ? RETURNING digest", repoID, tag).Scan(&d)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("tag %q: %w", tag, meta.ErrNotFound)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("delete manifest %s: %w", dgst, err)
-		}
-		// Tags and references go with the manifest (ON DELETE CASCADE).
-		res, err := tx.ExecContext(ctx, "DELETE FROM manifests WHERE repository_id = ? AND digest = ?", repoID, dgst.String())
 		if err != nil {
-			return fmt.Errorf("delete manifest %s: %w", dgst, err)
+			return fmt.Errorf("untag %q: %w", tag, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("manifest %s: %w", dgst, meta.ErrNotFound)
+		dgst = digest.Digest(d)
+		var others int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tags WHERE repository_id = ? AND digest = ?", repoID, d).Scan(&others); err != nil {
+			return fmt.Errorf("untag %q: %w", tag, err)
 		}
+		if others > 0 {
+			return nil
+		}
+		err = deleteManifest(ctx, tx, repoID, dgst)
+		if errors.Is(err, meta.ErrReferenced) {
+			return nil // a manifest list still needs it: it stays, untagged
+		}
+		if err != nil {
+			return err
+		}
+		deleted = true
 		return nil
 	})
+	return dgst, deleted, err
 }
 
 // Referrers lists the manifests whose subject is dgst.

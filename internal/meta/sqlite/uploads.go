@@ -12,8 +12,9 @@ import (
 
 // CreateUpload records a new upload session.
 func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO uploads (id, repository_id, size, hash_state, started_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, u.ID, u.RepositoryID, u.Size, u.HashState, nanos(u.StartedAt), nanos(u.UpdatedAt))
+	_, err := s.write.ExecContext(ctx, `INSERT INTO uploads (id, repository_id, size, hash_state, chunks, last_chunk,
+		smallest_chunk, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.RepositoryID, u.Size,
+		u.HashState, u.Chunks, u.LastChunk, u.SmallestChunk, nanos(u.StartedAt), nanos(u.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("create upload %s: %w", u.ID, err)
 	}
@@ -24,8 +25,9 @@ func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
 func (s *Store) GetUpload(ctx context.Context, id string) (meta.Upload, error) {
 	u := meta.Upload{ID: id}
 	var started, updated int64
-	err := s.read.QueryRowContext(ctx, `SELECT repository_id, size, hash_state, started_at, updated_at
-		FROM uploads WHERE id = ?`, id).Scan(&u.RepositoryID, &u.Size, &u.HashState, &started, &updated)
+	err := s.read.QueryRowContext(ctx, `SELECT repository_id, size, hash_state, chunks, last_chunk, smallest_chunk,
+		started_at, updated_at FROM uploads WHERE id = ?`, id).Scan(&u.RepositoryID, &u.Size, &u.HashState,
+		&u.Chunks, &u.LastChunk, &u.SmallestChunk, &started, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return meta.Upload{}, fmt.Errorf("upload %s: %w", id, meta.ErrNotFound)
 	}
@@ -39,8 +41,9 @@ func (s *Store) GetUpload(ctx context.Context, id string) (meta.Upload, error) {
 // AdvanceUpload moves a session from fromSize to u.Size, if nobody else moved it first.
 func (s *Store) AdvanceUpload(ctx context.Context, id string, fromSize int64, u meta.Upload) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE uploads SET size = ?, hash_state = ?, updated_at = ?
-			WHERE id = ? AND size = ?`, u.Size, u.HashState, nanos(u.UpdatedAt), id, fromSize)
+		res, err := tx.ExecContext(ctx, `UPDATE uploads SET size = ?, hash_state = ?, chunks = ?, last_chunk = ?,
+			smallest_chunk = ?, updated_at = ? WHERE id = ? AND size = ?`, u.Size, u.HashState, u.Chunks, u.LastChunk,
+			u.SmallestChunk, nanos(u.UpdatedAt), id, fromSize)
 		if err != nil {
 			return fmt.Errorf("advance upload %s: %w", id, err)
 		}

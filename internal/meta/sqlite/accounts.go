@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/berth-registry/berth/internal/meta"
+)
+
+const accountColumns = "id, name, registry_host, is_default, created_at"
+
+func scanAccount(row interface{ Scan(...any) error }) (meta.Account, error) {
+	var a meta.Account
+	var created int64
+	if err := row.Scan(&a.ID, &a.Name, &a.RegistryHost, &a.Default, &created); err != nil {
+		return meta.Account{}, err
+	}
+	a.CreatedAt = fromNanos(created)
+	return a, nil
+}
+
+func (s *Store) account(ctx context.Context, where string, arg any) (meta.Account, error) {
+	a, err := scanAccount(s.read.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE "+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return meta.Account{}, fmt.Errorf("account: %w", meta.ErrNotFound)
+	}
+	if err != nil {
+		return meta.Account{}, fmt.Errorf("get account: %w", err)
+	}
+	return a, nil
+}
+
+// CreateAccount stores a new account.
+func (s *Store) CreateAccount(ctx context.Context, a meta.Account) error {
+	_, err := s.write.ExecContext(ctx, "INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?)",
+		a.ID, a.Name, a.RegistryHost, a.Default, nanos(a.CreatedAt))
+	if err != nil && isUniqueViolation(err) {
+		return fmt.Errorf("create account %s: %w", a.ID, meta.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create account %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// GetAccount returns an account by id.
+func (s *Store) GetAccount(ctx context.Context, id string) (meta.Account, error) {
+	return s.account(ctx, "id = ?", id)
+}
+
+// DefaultAccount returns the default account.
+func (s *Store) DefaultAccount(ctx context.Context) (meta.Account, error) {
+	return s.account(ctx, "is_default = ?", 1)
+}
+
+// AccountByHost returns the account that claims a registry host.
+func (s *Store) AccountByHost(ctx context.Context, host string) (meta.Account, error) {
+	return s.account(ctx, "registry_host = ? AND registry_host <> ''", host)
+}
+
+// SetRegistryHost changes an account's registry host.
+func (s *Store) SetRegistryHost(ctx context.Context, id, host string) error {
+	res, err := s.write.ExecContext(ctx, "UPDATE accounts SET registry_host = ? WHERE id = ?", host, id)
+	if err != nil && isUniqueViolation(err) {
+		return fmt.Errorf("registry host %q is taken: %w", host, meta.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("set registry host: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("account %s: %w", id, meta.ErrNotFound)
+	}
+	return nil
+}
+
+// AccountSetting returns one setting of an account.
+func (s *Store) AccountSetting(ctx context.Context, accountID, name string) (string, error) {
+	var v string
+	err := s.read.QueryRowContext(ctx, "SELECT value FROM account_settings WHERE account_id = ? AND name = ?",
+		accountID, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("account setting %s: %w", name, meta.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("get account setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// PutAccountSetting sets one setting of an account.
+func (s *Store) PutAccountSetting(ctx context.Context, accountID, name, value string) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?)
+		ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value`, accountID, name, value)
+	if err != nil {
+		return fmt.Errorf("put account setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// CreateAccessKey stores an access key.
+func (s *Store) CreateAccessKey(ctx context.Context, k meta.AccessKey) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO access_keys (id, account_id, user_name, secret_sealed, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, k.ID, k.AccountID, k.UserName, k.SecretSealed, k.Status, nanos(k.CreatedAt))
+	if err != nil && isUniqueViolation(err) {
+		return fmt.Errorf("create access key: %w", meta.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create access key: %w", err)
+	}
+	return nil
+}
+
+// GetAccessKey returns an access key.
+func (s *Store) GetAccessKey(ctx context.Context, id string) (meta.AccessKey, error) {
+	k := meta.AccessKey{ID: id}
+	var created int64
+	err := s.read.QueryRowContext(ctx, `SELECT account_id, user_name, secret_sealed, status, created_at
+		FROM access_keys WHERE id = ?`, id).Scan(&k.AccountID, &k.UserName, &k.SecretSealed, &k.Status, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return meta.AccessKey{}, fmt.Errorf("access key: %w", meta.ErrNotFound)
+	}
+	if err != nil {
+		return meta.AccessKey{}, fmt.Errorf("get access key: %w", err)
+	}
+	k.CreatedAt = fromNanos(created)
+	return k, nil
+}
+
+func isUniqueViolation(err error) bool {
+	return strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "PRIMARY KEY")
+}
