@@ -29,6 +29,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	secrets map[string]cachedKey
+	tokens  map[string]cachedKey
 	hosts   map[string]cachedAccount
 }
 
@@ -45,7 +46,7 @@ const secretCacheTTL = 30 * time.Second
 // NewService returns an identity service.
 func NewService(store Store, keys *Keyring, log *slog.Logger) *Service {
 	return &Service{store: store, keys: keys, log: log, now: time.Now,
-		secrets: map[string]cachedKey{}, hosts: map[string]cachedAccount{}}
+		secrets: map[string]cachedKey{}, tokens: map[string]cachedKey{}, hosts: map[string]cachedAccount{}}
 }
 
 // Keys returns the keyring.
@@ -93,9 +94,27 @@ func (s *Service) AccessKey(ctx context.Context, id string) (string, Principal, 
 // IssueToken returns a registry password for p and when it expires.
 func (s *Service) IssueToken(p Principal) (string, time.Time) { return s.keys.IssueToken(p, s.now()) }
 
-// VerifyToken returns the principal of a registry password.
+// VerifyToken returns the principal of a registry password. Verified passwords are
+// remembered until they expire: clients send the same one on every request.
 func (s *Service) VerifyToken(password string) (Principal, error) {
-	return s.keys.VerifyToken(password, s.now())
+	now := s.now()
+	s.mu.Lock()
+	c, ok := s.tokens[password]
+	s.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.principal, nil
+	}
+	p, expires, err := s.keys.verifyToken(password, now)
+	if err != nil {
+		return Principal{}, err
+	}
+	s.mu.Lock()
+	if len(s.tokens) > 10000 {
+		clear(s.tokens)
+	}
+	s.tokens[password] = cachedKey{principal: p, until: expires}
+	s.mu.Unlock()
+	return p, nil
 }
 
 // BootstrapOptions configures the default account on first start.

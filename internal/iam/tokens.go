@@ -40,26 +40,32 @@ func (k *Keyring) IssueToken(p Principal, now time.Time) (password string, expir
 
 // VerifyToken returns the principal a registry password was issued to.
 func (k *Keyring) VerifyToken(password string, now time.Time) (Principal, error) {
+	p, _, err := k.verifyToken(password, now)
+	return p, err
+}
+
+func (k *Keyring) verifyToken(password string, now time.Time) (Principal, time.Time, error) {
 	rest, ok := strings.CutPrefix(password, tokenPrefix)
 	if !ok {
-		return Principal{}, ErrTokenInvalid
+		return Principal{}, time.Time{}, ErrTokenInvalid
 	}
 	body, sig, ok := strings.Cut(rest, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(k.mac(k.tokenKey, body))) {
-		return Principal{}, ErrTokenInvalid
+		return Principal{}, time.Time{}, ErrTokenInvalid
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
-		return Principal{}, ErrTokenInvalid
+		return Principal{}, time.Time{}, ErrTokenInvalid
 	}
 	var c tokenClaims
 	if err := json.Unmarshal(payload, &c); err != nil || c.Version != 1 {
-		return Principal{}, ErrTokenInvalid
+		return Principal{}, time.Time{}, ErrTokenInvalid
 	}
 	if now.UnixMilli() >= c.Expires {
-		return Principal{}, ErrTokenExpired
+		return Principal{}, time.Time{}, ErrTokenExpired
 	}
-	return Principal{AccountID: c.AccountID, ARN: c.ARN, AccessKeyID: c.AccessKeyID, UserName: c.UserName}, nil
+	return Principal{AccountID: c.AccountID, ARN: c.ARN, AccessKeyID: c.AccessKeyID, UserName: c.UserName},
+		time.UnixMilli(c.Expires), nil
 }
 
 func (k *Keyring) mac(key []byte, msg string) string {
