@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ---------------------------------------------------------------------------------------------------
@@ -20,8 +21,8 @@ import (
 
 func TestClientCrane(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	p := repoPrefix("crane")
 	src, dst := p+"/app", p+"/app-copy"
@@ -30,6 +31,14 @@ func TestClientCrane(t *testing.T) {
 	writeFile(t, filepath.Join(c.Dir, "layer.tar"), layerTar)
 	var dig string
 	var m manifest
+
+	t.Run("refused without credentials", func(t *testing.T) {
+		needCredentials(t, cred)
+		assertAuthFailure(t, c.try(t, runOpts{timeout: time.Minute}, "crane", "append", "-f", "layer.tar", "-t", host+"/"+src+":v0"))
+		assertAuthFailure(t, c.try(t, runOpts{timeout: time.Minute}, "crane", "ls", host+"/"+src))
+	})
+	// crane reads the docker configuration ($DOCKER_CONFIG/config.json) that crane auth login writes.
+	c.login(t, cred, "crane", "auth", "login", host, "-u", cred.User, "--password-stdin")
 
 	t.Run("append", func(t *testing.T) {
 		out := c.run(t, "crane", "append", "-f", "layer.tar", "-t", host+"/"+src+":v1")
@@ -149,8 +158,8 @@ func grepLines(s string, subs ...string) string {
 
 func TestClientSkopeo(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	repo := repoPrefix("skopeo") + "/app"
 	ref := func(tag string) string { return "docker://" + host + "/" + repo + ":" + tag }
@@ -158,6 +167,8 @@ func TestClientSkopeo(t *testing.T) {
 	img := newImage(t, map[string][]byte{"hello.txt": hello, "data.bin": randomBytes(256 << 10)})
 	img.writeOCILayout(t, filepath.Join(c.Dir, "src"), "v1")
 	var v2s2Digest string
+	// skopeo login writes $REGISTRY_AUTH_FILE, which every later skopeo command reads.
+	c.login(t, cred, "skopeo", "login", "--tls-verify=false", "--username", cred.User, "--password-stdin", host)
 
 	t.Run("copy oci layout to registry as OCI", func(t *testing.T) {
 		c.run(t, "skopeo", "copy", "--dest-tls-verify=false", "--format", "oci", "oci:src:v1", ref("oci"))
@@ -282,8 +293,8 @@ type orasDesc struct {
 
 func TestClientOras(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	repo := repoPrefix("oras") + "/artifact"
 	ref := host + "/" + repo
@@ -300,6 +311,9 @@ func TestClientOras(t *testing.T) {
 		}
 		return d
 	}
+
+	// oras login writes the docker configuration ($DOCKER_CONFIG/config.json).
+	c.login(t, cred, "oras", "login", "--plain-http", "--username", cred.User, "--password-stdin", host)
 
 	t.Run("push artifact", func(t *testing.T) {
 		d := orasJSON(t, c.run(t, "oras", "push", "--plain-http", "--format", "json", "--artifact-type", at, ref+":v1", "a.txt:text/plain"))
@@ -369,15 +383,18 @@ func TestClientOras(t *testing.T) {
 
 func TestClientRegctl(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	p := repoPrefix("regctl")
 	repo, copyRepo := p+"/artifact", p+"/artifact-copy"
 	ref := host + "/" + repo
 	content := []byte("regctl artifact " + randomHex(16) + "\n")
 	var dig string
-	c.run(t, "regctl", "registry", "set", "--tls", "disabled", host)
+	// Plain HTTP first (its connectivity check would fail before the login), then the login, which
+	// checks the credentials against the registry and stores them in $REGCTL_CONFIG.
+	c.run(t, "regctl", "registry", "set", "--tls", "disabled", "--skip-check", host)
+	c.login(t, cred, "regctl", "registry", "login", host, "--user", cred.User, "--pass-stdin")
 
 	t.Run("artifact put", func(t *testing.T) {
 		c.runWith(t, runOpts{stdin: content}, "regctl", "artifact", "put", "--artifact-type", "application/vnd.berth.e2e.regctl",

@@ -76,10 +76,12 @@ var conformanceAllowedOff = map[string]bool{"data.sparse": true}
 func TestOCIConformance(t *testing.T) {
 	t.Parallel()
 	var host string
+	var cred creds
 	if r := externalRegistry(); r != "" {
-		host = r
+		host, cred = r, externalCredentials()
 	} else {
-		host = StartServer(t).Addr // a fresh berth, nothing else touches it
+		s := StartServer(t) // a fresh berth, nothing else touches it
+		host, cred = s.Addr, s.Credentials(t)
 	}
 	bin := conformanceBinary(t)
 	results := t.TempDir()
@@ -93,6 +95,8 @@ func TestOCIConformance(t *testing.T) {
 	}
 	env = append(env, conformanceEnv...)
 	env = append(env, "OCI_REGISTRY="+host, "OCI_REPO1="+prefix+"/repo1", "OCI_REPO2="+prefix+"/repo2", "OCI_RESULTS_DIR="+results)
+	// The suite answers a Basic challenge (401 with WWW-Authenticate: Basic …) with these.
+	env = append(env, "OCI_USERNAME="+cred.User, "OCI_PASSWORD="+cred.Password)
 
 	cmd := exec.Command(bin)
 	cmd.Dir = results

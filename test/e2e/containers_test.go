@@ -28,8 +28,8 @@ func containersFlags(c *clientEnv) []string {
 
 func TestClientPodman(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	p := repoPrefix("podman")
 	seedRepo, repo := p+"/seed", p+"/app"
@@ -40,6 +40,8 @@ func TestClientPodman(t *testing.T) {
 		return c.run(t, "podman", append(containersFlags(c), args...)...)
 	}
 	seedRef, ref := host+"/"+seedRepo+":v1", host+"/"+repo
+	// podman login writes $REGISTRY_AUTH_FILE.
+	c.login(t, cred, "podman", append(containersFlags(c), "login", "--tls-verify=false", "--username", cred.User, "--password-stdin", host)...)
 
 	t.Run("pull", func(t *testing.T) {
 		podman(t, "pull", "-q", "--tls-verify=false", seedRef)
@@ -97,8 +99,8 @@ func TestClientPodman(t *testing.T) {
 
 func TestClientBuildah(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	repo := repoPrefix("buildah") + "/app"
 	ref := host + "/" + repo + ":v1"
@@ -109,6 +111,7 @@ func TestClientBuildah(t *testing.T) {
 		return strings.TrimSpace(c.run(t, "buildah", append(containersFlags(c), args...)...))
 	}
 	var dig string
+	c.login(t, cred, "buildah", append(containersFlags(c), "login", "--tls-verify=false", "--username", cred.User, "--password-stdin", host)...)
 
 	t.Run("from scratch, copy, commit", func(t *testing.T) {
 		ctr := buildah(t, "from", "scratch")
@@ -177,8 +180,8 @@ func dockerBuildPush(t testing.TB, c *clientEnv, ctx, ref string) string {
 
 func TestClientDocker(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	tool(t, "docker")
 	repo := repoPrefix("docker") + "/hello"
@@ -190,6 +193,26 @@ func TestClientDocker(t *testing.T) {
 
 	t.Run("build", func(t *testing.T) {
 		c.runWith(t, runOpts{env: []string{"DOCKER_BUILDKIT=0"}}, "docker", "build", "-q", "-t", ref+":v1", ctx)
+	})
+	t.Run("push without login is refused", func(t *testing.T) {
+		needCredentials(t, cred)
+		assertAuthFailure(t, c.try(t, runOpts{timeout: 2 * time.Minute}, "docker", "push", ref+":v1"))
+		assertTags(t, reg, repo)
+	})
+	t.Run("login with a wrong password fails", func(t *testing.T) {
+		needCredentials(t, cred)
+		wrong := []byte(strings.ToUpper(cred.Password) + "\n")
+		assertAuthFailure(t, c.try(t, runOpts{stdin: wrong, timeout: time.Minute}, "docker", "login", "-u", cred.User, "--password-stdin", host))
+		assertAuthFailure(t, c.try(t, runOpts{stdin: []byte("not-a-token\n"), timeout: time.Minute}, "docker", "login", "-u", cred.User, "--password-stdin", host))
+		assertAuthFailure(t, c.try(t, runOpts{stdin: []byte(cred.Password + "\n"), timeout: time.Minute}, "docker", "login", "-u", "root", "--password-stdin", host))
+		if cfg := readFile(t, filepath.Join(c.Dir, "docker", "config.json")); bytes.Contains(cfg, []byte(host)) {
+			t.Fatalf("a failed docker login stored credentials for %s:\n%s", host, cfg)
+		}
+	})
+	t.Run("login", func(t *testing.T) {
+		// docker login checks the password against the registry (through the engine) and stores it in the
+		// private $DOCKER_CONFIG/config.json, which the docker CLI then sends to the engine for push and pull.
+		c.login(t, cred, "docker", "login", "-u", cred.User, "--password-stdin", host)
 	})
 	t.Run("push", func(t *testing.T) {
 		out := c.run(t, "docker", "push", ref+":v1")
@@ -312,8 +335,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 func TestClientContainerd(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	sock := startContainerd(t, c)
 	ctr := func(t *testing.T, args ...string) string {
@@ -324,9 +347,21 @@ func TestClientContainerd(t *testing.T) {
 	seed := newImage(t, map[string][]byte{"hello.txt": []byte("hello from ctr " + randomHex(8) + "\n")})
 	reg.pushImage(t, seedRepo, "v1", seed)
 	seedRef := host + "/" + seedRepo + ":v1"
+	// ctr has no login: `ctr images pull|push` take --user USER:PASSWORD.
+	remote := func(verb, ref string) []string {
+		args := []string{"images", verb, "--plain-http"}
+		if !cred.anonymous() {
+			args = append(args, "--user", cred.User+":"+cred.Password)
+		}
+		return append(args, ref)
+	}
 
+	t.Run("pull without credentials is refused", func(t *testing.T) {
+		needCredentials(t, cred)
+		assertAuthFailure(t, c.try(t, runOpts{timeout: time.Minute}, "ctr", "-a", sock, "images", "pull", "--plain-http", seedRef))
+	})
 	t.Run("pull", func(t *testing.T) {
-		ctr(t, "images", "pull", "--plain-http", seedRef)
+		ctr(t, remote("pull", seedRef)...)
 		if out := ctr(t, "images", "ls"); !containsLineWith(out, seedRef, seed.ManifestDig) {
 			t.Fatalf("ctr images ls does not show %s at %s:\n%s", seedRef, seed.ManifestDig, out)
 		}
@@ -336,7 +371,7 @@ func TestClientContainerd(t *testing.T) {
 	})
 	t.Run("push", func(t *testing.T) {
 		ctr(t, "images", "tag", seedRef, host+"/"+repo+":v1")
-		ctr(t, "images", "push", "--plain-http", host+"/"+repo+":v1")
+		ctr(t, remote("push", host+"/"+repo+":v1")...)
 		// containerd pushes the exact bytes it pulled.
 		assertDigest(t, reg, repo, "v1", seed.ManifestDig)
 		assertTags(t, reg, repo, "v1")
@@ -349,8 +384,9 @@ func TestClientContainerd(t *testing.T) {
 		token := "hello from ctr run " + randomHex(8)
 		ctxDir, _ := helloContext(t, c, token)
 		ref := host + "/" + p + "/hello:v1"
+		c.login(t, cred, "docker", "login", "-u", cred.User, "--password-stdin", host)
 		dig := dockerBuildPush(t, c, ctxDir, ref)
-		ctr(t, "images", "pull", "--plain-http", ref)
+		ctr(t, remote("pull", ref)...)
 		if out := ctr(t, "images", "ls"); !containsLineWith(out, ref, dig) {
 			t.Fatalf("ctr images ls does not show %s at %s:\n%s", ref, dig, out)
 		}

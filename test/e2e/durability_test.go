@@ -19,14 +19,16 @@ import (
 )
 
 // pusher pushes content over plain HTTP and reports errors instead of failing the
-// test: during a crash test most requests fail, and that is expected.
+// test: during a crash test most requests fail, and that is expected. It sends its
+// credentials (HTTP Basic, user AWS and a token's password) with every request.
 type pusher struct {
 	base   string
+	cred   creds
 	client *http.Client
 }
 
-func newPusher(addr string) *pusher {
-	return &pusher{base: "http://" + addr, client: &http.Client{Timeout: time.Minute}}
+func newPusher(addr string, cred creds) *pusher {
+	return &pusher{base: "http://" + addr, cred: cred, client: &http.Client{Timeout: time.Minute}}
 }
 
 func (p *pusher) do(ctx context.Context, method, url string, body []byte, header ...string) (*http.Response, error) {
@@ -43,6 +45,9 @@ func (p *pusher) do(ctx context.Context, method, url string, body []byte, header
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if !p.cred.anonymous() {
+		req.SetBasicAuth(p.cred.User, p.cred.Password)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
@@ -109,16 +114,19 @@ func (l *crashLedger) record(m map[string][]byte, d string, data []byte) {
 // TestKillDuringPush kills berth with SIGKILL while several clients push blobs and
 // manifests, restarts it, and checks, many times over: everything acknowledged is
 // there byte for byte, nothing half-written is visible, and tags point at complete
-// manifests that were pushed to them.
+// manifests that were pushed to them. The clients log in once: the token issued
+// before the first crash must still be accepted after every restart (tokens are
+// stateless, as they must be for replicas).
 func TestKillDuringPush(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t)
+	cred := s.Credentials(t)
 	ledger := &crashLedger{acked: map[string][]byte{}, attempted: map[string][]byte{}, tags: map[string][]string{}}
 	const rounds = 12
 	const pushers = 4
 	for round := range rounds {
 		ctx, cancel := context.WithCancel(context.Background())
-		p := newPusher(s.Addr)
+		p := newPusher(s.Addr, cred)
 		var wg sync.WaitGroup
 		for w := range pushers {
 			wg.Go(func() { pushUntilFailure(ctx, p, ledger, round, w) })
@@ -128,7 +136,10 @@ func TestKillDuringPush(t *testing.T) {
 		cancel()
 		wg.Wait()
 		s.Restart(t)
-		verifyAfterCrash(t, s, ledger, round)
+		if status := v2Status(t, s, cred); status != http.StatusOK {
+			t.Fatalf("round %d: GET /v2/ with the token issued before the first kill -9 answers %d after the restart, want 200", round, status)
+		}
+		verifyAfterCrash(t, s, ledger, cred, round)
 		if t.Failed() {
 			return
 		}
@@ -177,11 +188,31 @@ func pushUntilFailure(ctx context.Context, p *pusher, l *crashLedger, round, wor
 	}
 }
 
-func verifyAfterCrash(t *testing.T, s *Server, l *crashLedger, round int) {
+// v2Status returns the status of GET /v2/ sent with cred (without credentials when
+// cred is anonymous).
+func v2Status(t testing.TB, s *Server, cred creds) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL()+"/v2/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cred.anonymous() {
+		req.SetBasicAuth(cred.User, cred.Password)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET /v2/: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func verifyAfterCrash(t *testing.T, s *Server, l *crashLedger, cred creds, round int) {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	reg := newRegistry(s.Addr)
+	reg := newRegistry(s.Addr, cred)
 	content := func(repo, d string) (int, []byte) {
 		kind := "blobs"
 		if strings.Contains(string(l.attempted[d]), `"schemaVersion"`) {
@@ -242,7 +273,8 @@ func containsString(list []string, s string) bool {
 func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t)
-	p := newPusher(s.Addr)
+	cred := s.Credentials(t)
+	p := newPusher(s.Addr, cred)
 	resp, err := p.do(context.Background(), http.MethodPost, "/v2/shutdown/app/blobs/uploads/", nil)
 	if err := expect(resp, err, http.StatusAccepted); err != nil {
 		t.Fatal(err)
@@ -253,6 +285,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPatch, "http://"+s.Addr+loc, pr)
 	req.ContentLength = int64(len(data))
 	req.Header.Set("Content-Range", fmt.Sprintf("0-%d", len(data)-1))
+	req.SetBasicAuth(cred.User, cred.Password)
 	result := make(chan error, 1)
 	// A connection of its own: a kept-alive one counts as idle until the server has
 	// read the next request's first bytes, and shutdown closes idle connections.
@@ -299,7 +332,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 func TestUploadExpiry(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t, WithArgs("--upload-expiry", "1s", "--upload-purge-interval", "200ms"))
-	p := newPusher(s.Addr)
+	p := newPusher(s.Addr, s.Credentials(t))
 	resp, err := p.do(context.Background(), http.MethodPost, "/v2/expiry/app/blobs/uploads/", nil)
 	if err := expect(resp, err, http.StatusAccepted); err != nil {
 		t.Fatal(err)
@@ -333,7 +366,8 @@ func TestUploadExpiry(t *testing.T) {
 func TestConcurrentPushesSameBlobAndTag(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t)
-	p := newPusher(s.Addr)
+	cred := s.Credentials(t)
+	p := newPusher(s.Addr, cred)
 	ctx := context.Background()
 	layer := randomBytes(3 << 20)
 	config := []byte(`{"architecture":"amd64","os":"linux"}`)
@@ -364,7 +398,7 @@ func TestConcurrentPushesSameBlobAndTag(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg := newRegistry(s.Addr)
+	reg := newRegistry(s.Addr, cred)
 	if got := reg.getBlob(t, "same/app", sha256Digest(layer)); !bytes.Equal(got, layer) {
 		t.Fatal("the layer pushed by 12 clients at once is not intact")
 	}

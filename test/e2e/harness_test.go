@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/berth-registry/berth/internal/iam"
 )
 
 // TestServerHarness checks the StartServer API that the other e2e tests build on: the startup line is
@@ -18,18 +22,47 @@ func TestServerHarness(t *testing.T) {
 	if s.DataDir == "" || !strings.Contains(s.Log(), startupMsg) {
 		t.Fatalf("DataDir %q; log:\n%s", s.DataDir, s.Log())
 	}
-	get := func(t *testing.T, path string) int {
-		resp, err := s.Client().Get(s.URL() + path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
+	if s.AccountID == "" {
+		t.Errorf("AccountID is empty: the startup line has no account field")
+	}
+	// /v2 asks for ECR's credentials: 401 with a Basic challenge without them, 200 with a token.
+	resp, err := s.Client().Get(s.URL() + "/v2/")
+	if err != nil {
+		t.Fatalf("GET /v2/: %v", err)
+	}
+	resp.Body.Close()
+	if want := `Basic realm="http://` + s.Addr + `/",service="ecr.amazonaws.com"`; resp.StatusCode != http.StatusUnauthorized ||
+		resp.Header.Get("WWW-Authenticate") != want {
+		t.Fatalf("GET /v2/ without credentials: %d, WWW-Authenticate %q; want 401 and %q",
+			resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
+	}
+	cred := s.Credentials(t)
+	for _, bad := range []creds{{"AWS", "not-a-token"}, {"AWS", cred.Password + "x"}, {"root", cred.Password}} {
+		if code := v2Status(t, s, bad); code != http.StatusUnauthorized {
+			t.Errorf("GET /v2/ as %q with a wrong password: %d, want 401", bad.User, code)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
 	}
-	if code := get(t, "/v2/"); code != http.StatusOK {
-		t.Fatalf("GET /v2/: %d", code)
+	if code := v2Status(t, s, cred); code != http.StatusOK {
+		t.Fatalf("GET /v2/ with a token: %d", code)
 	}
-	reg := newRegistry(s.Addr)
+	t.Run("expired token is denied", func(t *testing.T) {
+		// A token of the root issued 13 h ago (tokens last 12 h), signed with this server's master key.
+		master, err := iam.LoadMasterKey("", filepath.Join(s.DataDir, "master.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := iam.NewKeyring(master)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _ := keys.IssueToken(iam.Principal{AccountID: s.AccountID, ARN: iam.RootARN(s.AccountID), AccessKeyID: RootAccessKeyID},
+			time.Now().Add(-13*time.Hour))
+		resp, body := newRegistry(s.Addr, creds{"AWS", old}).get(t, "http://"+s.Addr+"/v2/")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"DENIED"`) || !strings.Contains(string(body), "expired") {
+			t.Fatalf("GET /v2/ with an expired token: %s, want 403 DENIED saying the token expired", httpErr(resp, body))
+		}
+	})
+	reg := newRegistry(s.Addr, cred)
 	img := newImage(t, map[string][]byte{"f.txt": randomBytes(4096)})
 	dig := reg.pushImage(t, "harness/app", "v1", img)
 	addr := s.Addr
@@ -72,7 +105,8 @@ func TestServerHarness(t *testing.T) {
 		if s2.Addr != addr || s2.DataDir != s.DataDir {
 			t.Fatalf("got %s %s, want %s %s", s2.Addr, s2.DataDir, addr, s.DataDir)
 		}
-		assertDigest(t, newRegistry(s2.Addr), "harness/app", "v1", dig)
+		// Same data directory, same master key: the token of the first server is valid here too.
+		assertDigest(t, newRegistry(s2.Addr, cred), "harness/app", "v1", dig)
 		if err := s2.Stop(); err != nil {
 			t.Fatal(err)
 		}

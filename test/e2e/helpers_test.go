@@ -142,6 +142,47 @@ func (c *clientEnv) runWith(t testing.TB, o runOpts, name string, args ...string
 	return r.Stdout
 }
 
+// login runs a client's login command with the password on stdin, as users run
+// `aws ecr get-login-password | <client> login --username AWS --password-stdin <host>`. With no
+// credentials (an E2E_REGISTRY without E2E_REGISTRY_USER) it does nothing.
+func (c *clientEnv) login(t testing.TB, cred creds, name string, args ...string) {
+	t.Helper()
+	if cred.anonymous() {
+		return
+	}
+	c.runWith(t, runOpts{stdin: []byte(cred.Password + "\n"), timeout: time.Minute}, name, args...)
+}
+
+// needCredentials skips a check that a registry refuses clients without valid credentials when the
+// registry under test asks for none (an E2E_REGISTRY without E2E_REGISTRY_USER).
+func needCredentials(t testing.TB, cred creds) {
+	t.Helper()
+	if cred.anonymous() {
+		t.Skip("the registry under test needs no credentials (E2E_REGISTRY without E2E_REGISTRY_USER)")
+	}
+}
+
+// authFailureRE matches how clients report a registry's 401 (or 403) answer.
+var authFailureRE = regexp.MustCompile(`(?i)\b401\b|unauthorized|authentication required|no basic auth credentials`)
+
+// assertAuthFailure checks that a client run without valid credentials failed, in time, with an error
+// that says the registry refused its credentials, not with a crash.
+func assertAuthFailure(t testing.TB, r runResult) {
+	t.Helper()
+	out := r.Stdout + "\n" + r.Stderr
+	switch {
+	case r.Err == nil:
+		t.Fatalf("the client succeeded without valid credentials:\n%s", r)
+	case strings.Contains(r.Err.Error(), "timed out"):
+		t.Fatalf("the client hung instead of failing on the registry's 401:\n%s", r)
+	case strings.Contains(out, "panic:") || strings.Contains(out, "goroutine "):
+		t.Fatalf("the client crashed instead of reporting the registry's 401:\n%s", r)
+	case !authFailureRE.MatchString(out):
+		t.Fatalf("the client failed, but not with an authentication error:\n%s", r)
+	}
+	t.Logf("refused as it should be: %s", lastLines(strings.TrimSpace(out), 3))
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Fixtures
 
@@ -329,11 +370,12 @@ func (img *image) writeOCILayout(t testing.TB, dir, tag string) {
 
 type registry struct {
 	host   string
+	cred   creds // sent with every request (HTTP Basic) unless anonymous
 	client *http.Client
 }
 
-func newRegistry(host string) *registry {
-	return &registry{host: host, client: &http.Client{Timeout: 2 * time.Minute}}
+func newRegistry(host string, cred creds) *registry {
+	return &registry{host: host, cred: cred, client: &http.Client{Timeout: 2 * time.Minute}}
 }
 
 func (r *registry) url(format string, a ...any) string {
@@ -342,6 +384,9 @@ func (r *registry) url(format string, a ...any) string {
 
 func (r *registry) do(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
+	if !r.cred.anonymous() && req.Header.Get("Authorization") == "" {
+		req.SetBasicAuth(r.cred.User, r.cred.Password)
+	}
 	resp, err := r.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)

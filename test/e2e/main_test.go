@@ -28,7 +28,8 @@
 //
 // # Files
 //
-//	harness_test.go     self-test of the StartServer API
+//	harness_test.go     self-test of the StartServer API (and of /v2 authentication)
+//	credentials_test.go the root credentials every server gets, Server.ECR and Server.Token
 //	conformance_test.go the OCI distribution-spec conformance suite, every API switch on
 //	clients_test.go     crane, skopeo, oras, regctl
 //	containers_test.go  podman, buildah, the docker engine, containerd/ctr
@@ -36,14 +37,37 @@
 //	helpers_test.go     clientEnv (private client state, command runner), image fixtures, and
 //	                    registry, a small HTTP client the tests use to check what the tools did
 //
-// Client tests share one lazily started berth (registryHost) and each uses its own repository prefix,
+// Client tests share one lazily started berth (sharedRegistry) and each uses its own repository prefix,
 // so they run in parallel (make e2e passes -parallel 8).
+//
+// # Credentials
+//
+// As on Amazon ECR, every /v2 request needs HTTP Basic auth: user AWS and the password of an ECR
+// authorization token (what `aws ecr get-login-password` prints, valid 12 h), else 401 with
+// `WWW-Authenticate: Basic realm="http://HOST/",service="ecr.amazonaws.com"`. Every server the harness
+// starts has the root credentials of credentials_test.go (RootAccessKeyID, RootSecretAccessKey);
+// s.Token(t) calls GetAuthorizationToken with them (SigV4) and returns a password, s.Credentials(t) the
+// pair AWS/password, and s.ECR(t, op, input) calls any ECR operation. Tokens are stateless: one issued
+// before a restart (or a kill -9) is still valid after it.
+//
+//	host, cred := sharedRegistry(t)   // the shared berth and its credentials (one token for the whole run)
+//	reg := newRegistry(host, cred)    // the checking client of helpers_test.go sends them on every request
+//	c.login(t, cred, "docker", "login", "-u", cred.User, "--password-stdin", host) // password on stdin
+//
+// Each client logs in the way its users log in to ECR, in its private client environment (clientEnv):
+// docker, podman, buildah, oras, crane, regctl, skopeo and cosign with their login command and the
+// password on stdin, ctr with --user, notation with NOTATION_USERNAME/NOTATION_PASSWORD (its login
+// stores nothing without a credential helper), the conformance suite with OCI_USERNAME/OCI_PASSWORD. Tests for berth's own behaviour (kill -9, restart, TLS,
+// configuration) start their own server and take a token from it.
 //
 // # Environment
 //
 //	E2E_REGISTRY=host:port  Client tests and the conformance test target this plain-HTTP registry instead
 //	                        of berth (to develop against CNCF Distribution, or to compare with peers).
 //	                        Tests that need to kill or restart berth call StartServer and are unaffected.
+//	E2E_REGISTRY_USER,      Credentials for E2E_REGISTRY (for another berth: AWS and a password from
+//	E2E_REGISTRY_PASSWORD   `aws ecr get-login-password`). Unset, the clients do not log in, and the
+//	                        checks that a registry refuses clients without valid credentials are skipped.
 //	E2E_BERTH_BINARY=path   Use this berth binary instead of building ./cmd/berth.
 //	E2E_ARTIFACTS=dir       Keep reports (conformance junit.xml, results.yaml, report.html) under
 //	                        dir/<TestName>; without it they go to a temporary directory that is removed.
@@ -206,8 +230,9 @@ func tool(t testing.TB, name string) string {
 // startup line, so they are the real values even when the address was 127.0.0.1:0 or the data directory
 // came from a config file (WithRawArgs).
 type Server struct {
-	Addr    string // host:port the server listens on, e.g. "127.0.0.1:41234"
-	DataDir string // data directory of the server
+	Addr      string // host:port the server listens on, e.g. "127.0.0.1:41234"
+	DataDir   string // data directory of the server
+	AccountID string // id of the default account, from the startup line
 
 	cfg    serverConfig
 	output *logBuffer // everything the process wrote, over all restarts
@@ -345,7 +370,10 @@ func (s *Server) start(addr string) error {
 	from := s.output.Len()
 
 	cmd := exec.Command(berthBinary, args...)
-	cmd.Env = serverEnv(s.cfg.env)
+	// Root credentials known to the tests, unless the test sets its own (the last
+	// value of a variable wins).
+	cmd.Env = serverEnv(append([]string{"BERTH_ROOT_ACCESS_KEY_ID=" + RootAccessKeyID,
+		"BERTH_ROOT_SECRET_ACCESS_KEY=" + RootSecretAccessKey}, s.cfg.env...))
 	cmd.Stdout = s.output
 	cmd.Stderr = s.output
 	// If the test binary dies, take the server with it.
@@ -382,6 +410,7 @@ func (s *Server) start(addr string) error {
 		return errors.New("the startup line has no addr field")
 	}
 	s.Addr = fields["addr"]
+	s.AccountID = fields["account"]
 	if d := fields["data_dir"]; d != "" {
 		s.DataDir = d
 	}
@@ -642,15 +671,36 @@ var shared struct {
 	srv  *Server
 	dir  string
 	err  error
+
+	mu       sync.Mutex
+	password string // of an authorization token of the shared berth's root; valid for 12 h
 }
 
-// registryHost returns host:port of the plain-HTTP registry the client and conformance tests use:
-// $E2E_REGISTRY if set, else one berth shared by the whole package (started on first use, stopped by
-// TestMain). On failure of the calling test, the shared server's log written during the test is printed.
-func registryHost(t testing.TB) string {
+// creds are what a client logs in to a registry with. For berth, as for ECR, the user is AWS and
+// the password an authorization token's. The zero value means none: the clients do not log in.
+type creds struct {
+	User, Password string
+}
+
+// anonymous reports whether there are no credentials (an E2E_REGISTRY without E2E_REGISTRY_USER).
+func (c creds) anonymous() bool { return c.User == "" && c.Password == "" }
+
+// Credentials returns user AWS and the password of a new authorization token of the server's root, what
+// `aws ecr get-login-password` prints.
+func (s *Server) Credentials(t testing.TB) creds {
+	t.Helper()
+	return creds{User: "AWS", Password: s.Token(t)}
+}
+
+// sharedRegistry returns host:port of the plain-HTTP registry the client tests use and the credentials
+// to log in to it with: $E2E_REGISTRY with $E2E_REGISTRY_USER and $E2E_REGISTRY_PASSWORD if set, else
+// one berth shared by the whole package (started on first use, stopped by TestMain) and user AWS with
+// the password of one authorization token taken on first use. On failure of the calling test, the
+// shared server's log written during the test is printed.
+func sharedRegistry(t testing.TB) (string, creds) {
 	t.Helper()
 	if r := externalRegistry(); r != "" {
-		return r
+		return r, externalCredentials()
 	}
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "berth-e2e-shared-")
@@ -673,7 +723,19 @@ func registryHost(t testing.TB) string {
 				logTailLines, lastLines(shared.srv.output.Since(from), logTailLines))
 		}
 	})
-	return shared.srv.Addr
+	return shared.srv.Addr, creds{User: "AWS", Password: sharedPassword(t)}
+}
+
+// sharedPassword returns the shared berth's token password, taking it on first use. If that fails the
+// test fails, and the next test tries again.
+func sharedPassword(t testing.TB) string {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock() // also when Token fails the test (runtime.Goexit runs deferred calls)
+	if shared.password == "" {
+		shared.password = shared.srv.Token(t)
+	}
+	return shared.password
 }
 
 // externalRegistry is $E2E_REGISTRY as host:port, or "".
@@ -681,6 +743,11 @@ func externalRegistry() string {
 	r := strings.TrimSpace(os.Getenv("E2E_REGISTRY"))
 	r = strings.TrimPrefix(strings.TrimPrefix(r, "http://"), "https://")
 	return strings.TrimRight(r, "/")
+}
+
+// externalCredentials are $E2E_REGISTRY_USER and $E2E_REGISTRY_PASSWORD (both may be empty).
+func externalCredentials() creds {
+	return creds{User: os.Getenv("E2E_REGISTRY_USER"), Password: os.Getenv("E2E_REGISTRY_PASSWORD")}
 }
 
 func stopSharedServer() {

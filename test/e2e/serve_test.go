@@ -65,7 +65,7 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Errorf("no database in the data dir from the environment: %v", err)
 	}
 	// create-on-push: false came from the file alone.
-	p := newPusher(s.Addr)
+	p := newPusher(s.Addr, s.Credentials(t))
 	resp, err := p.do(t.Context(), http.MethodPost, "/v2/not/created/blobs/uploads/", nil)
 	if err := expect(resp, err, http.StatusNotFound); err != nil {
 		t.Errorf("push to a missing repository with create-on-push false in the file: %v", err)
@@ -104,8 +104,23 @@ func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSignedCert(t, dir)
 	s := StartServer(t, WithArgs("--tls-cert", certFile, "--tls-key", keyFile),
 		WithHTTPS(&tls.Config{RootCAs: pool}))
+	cred := s.Credentials(t) // GetAuthorizationToken over HTTPS
 	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	resp, err := h2.Get(s.URL() + "/v2/")
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/", nil)
+	resp, err := h2.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// Over TLS the challenge names an https realm.
+	if want := `Basic realm="https://` + s.Addr + `/",service="ecr.amazonaws.com"`; resp.StatusCode != http.StatusUnauthorized ||
+		resp.Header.Get("WWW-Authenticate") != want {
+		t.Errorf("GET /v2/ over TLS without credentials: %d, WWW-Authenticate %q; want 401 and %q",
+			resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.URL()+"/v2/", nil)
+	req.SetBasicAuth(cred.User, cred.Password)
+	resp, err = h2.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,9 +138,11 @@ func TestTLS(t *testing.T) {
 	}
 	ref := s.Addr + "/tls/app:v1"
 	env := append(os.Environ(), "DOCKER_CONFIG="+dir, "SSL_CERT_FILE="+certFile)
-	for _, args := range [][]string{{"append", "-f", layer, "-t", ref}, {"ls", s.Addr + "/tls/app"}, {"pull", ref, filepath.Join(dir, "img.tar")}} {
+	for _, args := range [][]string{{"auth", "login", s.Addr, "-u", cred.User, "--password-stdin"},
+		{"append", "-f", layer, "-t", ref}, {"ls", s.Addr + "/tls/app"}, {"pull", ref, filepath.Join(dir, "img.tar")}} {
 		cmd := exec.Command(crane, args...)
 		cmd.Env = env
+		cmd.Stdin = strings.NewReader(cred.Password + "\n") // read by auth login --password-stdin only
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("crane %v over TLS: %v\n%s", args, err, out)
 		}

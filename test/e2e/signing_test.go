@@ -16,8 +16,8 @@ const emptyTrustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot
 
 func TestClientCosign(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	repo := repoPrefix("cosign") + "/app"
 	img := newImage(t, map[string][]byte{"hello.txt": []byte("hello from cosign " + randomHex(8) + "\n")})
@@ -34,6 +34,8 @@ func TestClientCosign(t *testing.T) {
 			"--allow-http-registry"}, append(extra, ref)...)
 	}
 	sigTag := "sha256-" + strings.TrimPrefix(dig, "sha256:") + ".sig"
+	// cosign login writes the docker configuration ($DOCKER_CONFIG/config.json), which cosign reads.
+	c.login(t, cred, "cosign", "login", host, "--username", cred.User, "--password-stdin")
 
 	t.Run("sign", func(t *testing.T) {
 		c.runWith(t, signEnv, "cosign", "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-http-registry", ref)
@@ -52,8 +54,13 @@ func TestClientCosign(t *testing.T) {
 		}
 	})
 	t.Run("verify with another key fails", func(t *testing.T) {
-		if r := c.try(t, runOpts{}, "cosign", verifyArgs("other.pub")...); r.Err == nil {
+		r := c.try(t, runOpts{}, "cosign", verifyArgs("other.pub")...)
+		if r.Err == nil {
 			t.Fatalf("cosign verify accepted a signature made with a different key:\n%s", r)
+		}
+		// It must fail on the signature, not earlier (on the registry's credentials, say).
+		if !strings.Contains(r.Stderr, "no matching signatures") {
+			t.Fatalf("cosign verify failed, but not because the signature does not match:\n%s", r)
 		}
 	})
 	t.Run("sign with OCI 1.1 referrers", func(t *testing.T) {
@@ -71,8 +78,8 @@ func TestClientCosign(t *testing.T) {
 
 func TestClientNotation(t *testing.T) {
 	t.Parallel()
-	host := registryHost(t)
-	reg := newRegistry(host)
+	host, cred := sharedRegistry(t)
+	reg := newRegistry(host, cred)
 	c := newClientEnv(t)
 	repo := repoPrefix("notation") + "/app"
 	img := newImage(t, map[string][]byte{"hello.txt": []byte("hello from notation " + randomHex(8) + "\n")})
@@ -85,6 +92,12 @@ func TestClientNotation(t *testing.T) {
 	writeFile(t, filepath.Join(c.Dir, "trustpolicy.json"), []byte(`{"version":"1.0","trustPolicies":[{"name":"e2e","registryScopes":["*"],`+
 		`"signatureVerification":{"level":"strict"},"trustStores":["ca:e2e.example"],"trustedIdentities":["*"]}]}`))
 	c.run(t, "notation", "policy", "import", "--force", "trustpolicy.json")
+	// notation login refuses to store a password without a credential helper, so the credentials go
+	// where every notation command reads them without one: $NOTATION_USERNAME and $NOTATION_PASSWORD
+	// (the defaults of --username and --password).
+	if !cred.anonymous() {
+		c.env = append(c.env, "NOTATION_USERNAME="+cred.User, "NOTATION_PASSWORD="+cred.Password)
+	}
 	var sigDigest string
 
 	t.Run("sign with the referrers API", func(t *testing.T) {
@@ -111,8 +124,13 @@ func TestClientNotation(t *testing.T) {
 		c.run(t, "notation", "verify", "--insecure-registry", ref)
 	})
 	t.Run("verify unsigned fails", func(t *testing.T) {
-		if r := c.try(t, runOpts{}, "notation", "verify", "--insecure-registry", host+"/"+repo+"@"+unsignedDig); r.Err == nil {
+		r := c.try(t, runOpts{}, "notation", "verify", "--insecure-registry", host+"/"+repo+"@"+unsignedDig)
+		if r.Err == nil {
 			t.Fatalf("notation verify accepted an unsigned image:\n%s", r)
+		}
+		// It must fail because there is no signature, not earlier (on the registry's credentials, say).
+		if !strings.Contains(r.Stderr, "no signature is associated") {
+			t.Fatalf("notation verify failed, but not because the image is unsigned:\n%s", r)
 		}
 	})
 }
