@@ -20,6 +20,7 @@ const ContentTypeJSON11 = "application/x-amz-json-1.1"
 // read when the client declares it.
 func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
+		discard(r, limit)
 		return nil, tooLarge(limit)
 	}
 	if r.Body == nil {
@@ -30,9 +31,19 @@ func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("awsproto: read request body: %w", err)
 	}
 	if int64(len(body)) > limit {
+		discard(r, limit)
 		return nil, tooLarge(limit)
 	}
 	return body, nil
+}
+
+// discard reads and drops what is left of a refused body, up to a bound, so that a
+// client that writes its whole body before reading the answer still gets the 413
+// rather than a connection reset.
+func discard(r *http.Request, limit int64) {
+	if r.Body != nil {
+		io.Copy(io.Discard, io.LimitReader(r.Body, 4*limit))
+	}
 }
 
 func tooLarge(limit int64) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/berth-registry/berth/internal/awsproto"
@@ -89,13 +90,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(r *http.Request) (any, error) {
-	_, op, ok := awsproto.Target(r)
+	prefix, op, ok := awsproto.Target(r)
 	if !ok {
-		return nil, errcode.New(errcode.UnknownOperation, "the X-Amz-Target header must name an operation")
+		return nil, errcode.New(errcode.UnknownOperation,
+			"the X-Amz-Target header must name an operation, as %s.<Operation>", TargetPrefix)
 	}
 	fn, known := operations[op]
-	if !known {
-		return nil, errcode.New(errcode.UnknownOperation, "%s is not an operation of Amazon ECR that berth serves", op)
+	if prefix != TargetPrefix || !known {
+		return nil, errcode.New(errcode.UnknownOperation,
+			"%s is not an operation of Amazon ECR that berth serves", r.Header.Get("X-Amz-Target"))
+	}
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != awsproto.ContentTypeJSON11 {
+		return nil, errcode.New(errcode.UnknownOperation,
+			"the ECR API takes Content-Type %s, not %q", awsproto.ContentTypeJSON11, ct)
 	}
 	body, err := awsproto.ReadBody(r, maxBody)
 	if err != nil {

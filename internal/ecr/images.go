@@ -332,8 +332,13 @@ func (h *Handler) putImage(c *call) (any, error) {
 	if err := stringLength("imageManifest", in.ImageManifest, 1, 4194304); err != nil {
 		return nil, err
 	}
-	if in.ImageManifestMediaType == "" && !declaresMediaType(in.ImageManifest) {
+	declared, ok := declaredMediaType(in.ImageManifest)
+	if in.ImageManifestMediaType == "" && !ok {
 		return nil, invalid("imageManifestMediaType", "image manifest media type not provided in manifest or parameter")
+	}
+	if in.ImageManifestMediaType != "" && declared != "" && declared != in.ImageManifestMediaType {
+		return nil, invalid("imageManifestMediaType", "imageManifestMediaType %s does not match the manifest's mediaType %s",
+			in.ImageManifestMediaType, declared)
 	}
 	req := registry.PutRequest{Digest: in.ImageDigest, ContentType: in.ImageManifestMediaType,
 		Body: strings.NewReader(in.ImageManifest)}
@@ -374,14 +379,17 @@ func (h *Handler) putImage(c *call) (any, error) {
 		ImageManifest: in.ImageManifest, ImageManifestMediaType: out.MediaType}}, nil
 }
 
-// declaresMediaType reports whether a manifest has a mediaType member (or is
-// schema1, whose type its signatures declare).
-func declaresMediaType(manifest string) bool {
+// declaredMediaType returns a manifest's mediaType member, and whether the manifest
+// declares its type at all (schema1 declares it by its signatures).
+func declaredMediaType(manifest string) (string, bool) {
 	var probe struct {
 		MediaType     string `json:"mediaType"`
 		SchemaVersion int    `json:"schemaVersion"`
 	}
-	return json.Unmarshal([]byte(manifest), &probe) == nil && (probe.MediaType != "" || probe.SchemaVersion == 1)
+	if json.Unmarshal([]byte(manifest), &probe) != nil {
+		return "", false
+	}
+	return probe.MediaType, probe.MediaType != "" || probe.SchemaVersion == 1
 }
 
 type batchDeleteImageInput struct {
