@@ -115,6 +115,9 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush,
 		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
+	if cfg.DebugAddr != "" {
+		go serveDebug(ctx, cfg.DebugAddr, log)
+	}
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go reg.RunUploadPurger(purgeCtx, cfg.UploadPurgeInterval)

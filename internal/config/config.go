@@ -45,6 +45,7 @@ type Config struct {
 	RootSecretAccessKey string
 	MasterKey           string
 	MasterKeyFile       string
+	DebugAddr           string
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -69,6 +70,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RootAccessKeyID, "root-access-key-id", "", "access key id of the default account's root, used on first start only (default: generated, printed once and written to <data-dir>/root-credentials)")
 	fs.StringVar(&c.RootSecretAccessKey, "root-secret-access-key", "", "secret of --root-access-key-id; prefer BERTH_ROOT_SECRET_ACCESS_KEY to a flag")
 	fs.StringVar(&c.MasterKey, "master-key", "", "base64 of the 32-byte key that seals secrets; prefer BERTH_MASTER_KEY to a flag (default: read from, or created in, --master-key-file)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "address of a separate listener for Go profiling (/debug/pprof/); off when empty — never expose it")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 

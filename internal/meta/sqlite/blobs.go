@@ -12,7 +12,7 @@ import (
 
 // LinkBlob records b and links it to repoID; both are idempotent.
 func (s *Store) LinkBlob(ctx context.Context, repoID int64, b meta.Blob) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx,
 			"INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING",
 			b.Digest.String(), b.Size, nanos(b.CreatedAt)); err != nil {
@@ -66,7 +66,7 @@ func (s *Store) FindBlob(ctx context.Context, registryID string, dgst digest.Dig
 
 // UnlinkBlob removes a repository's link to a blob no manifest there references.
 func (s *Store) UnlinkBlob(ctx context.Context, repoID int64, dgst digest.Digest) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var by string
 		err := tx.QueryRowContext(ctx, `SELECT manifest_digest FROM manifest_references
 			WHERE repository_id = ? AND child_digest = ? AND kind = 0 LIMIT 1`, repoID, dgst.String()).Scan(&by)

@@ -132,8 +132,12 @@ func (s *Store) ListImageIDs(ctx context.Context, repoID int64, status meta.TagS
 
 // RecordPull sets an image's last pull time.
 func (s *Store) RecordPull(ctx context.Context, repoID int64, dgst digest.Digest, at time.Time) error {
-	if _, err := s.write.ExecContext(ctx, "UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?",
-		nanos(at), repoID, dgst.String()); err != nil {
+	err := s.lightTx(ctx, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, "UPDATE manifests SET last_pulled_at = ? WHERE repository_id = ? AND digest = ?",
+			nanos(at), repoID, dgst.String())
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("record pull of %s: %w", dgst, err)
 	}
 	return nil

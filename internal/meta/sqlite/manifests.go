@@ -20,7 +20,7 @@ const (
 func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutResult, error) {
 	m := p.Manifest
 	var result meta.PutResult
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		result = meta.PutResult{}
 		blobDigests := make([]digest.Digest, len(p.Blobs))
 		for i, b := range p.Blobs {
@@ -91,7 +91,7 @@ func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutRe
 }
 
 // tagTargets returns the manifests the given tags point at now.
-func tagTargets(ctx context.Context, tx *sql.Tx, repoID int64, tags []string) (map[string]digest.Digest, error) {
+func tagTargets(ctx context.Context, tx *txn, repoID int64, tags []string) (map[string]digest.Digest, error) {
 	out := make(map[string]digest.Digest, len(tags))
 	for _, tag := range tags {
 		var d string
@@ -107,7 +107,7 @@ func tagTargets(ctx context.Context, tx *sql.Tx, repoID int64, tags []string) (m
 	return out, nil
 }
 
-func insertRef(ctx context.Context, tx *sql.Tx, m meta.Manifest, child digest.Digest, kind int, mediaType string) error {
+func insertRef(ctx context.Context, tx *txn, m meta.Manifest, child digest.Digest, kind int, mediaType string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind, media_type)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.RepositoryID, m.Digest.String(), child.String(), kind, mediaType); err != nil {
 		return fmt.Errorf("record reference %s -> %s: %w", m.Digest, child, err)
@@ -116,7 +116,7 @@ func insertRef(ctx context.Context, tx *sql.Tx, m meta.Manifest, child digest.Di
 }
 
 // absent returns the digests of want that query (ending in "IN ") does not find.
-func absent(ctx context.Context, tx *sql.Tx, query string, repoID int64, want []digest.Digest) ([]digest.Digest, error) {
+func absent(ctx context.Context, tx *txn, query string, repoID int64, want []digest.Digest) ([]digest.Digest, error) {
 	if len(want) == 0 {
 		return nil, nil
 	}
@@ -199,10 +199,10 @@ func (s *Store) GetManifest(ctx context.Context, repoID int64, dgst digest.Diges
 
 // DeleteManifest deletes a manifest no index references, with its tags.
 func (s *Store) DeleteManifest(ctx context.Context, repoID int64, dgst digest.Digest) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return deleteManifest(ctx, tx, repoID, dgst) })
+	return s.tx(ctx, func(tx *txn) error { return deleteManifest(ctx, tx, repoID, dgst) })
 }
 
-func deleteManifest(ctx context.Context, tx *sql.Tx, repoID int64, dgst digest.Digest) error {
+func deleteManifest(ctx context.Context, tx *txn, repoID int64, dgst digest.Digest) error {
 	var by string
 	err := tx.QueryRowContext(ctx, `SELECT manifest_digest FROM manifest_references
 		WHERE repository_id = ? AND child_digest = ? AND kind = 1 LIMIT 1`, repoID, dgst.String()).Scan(&by)
@@ -228,7 +228,7 @@ func deleteManifest(ctx context.Context, tx *sql.Tx, repoID int64, dgst digest.D
 func (s *Store) UntagImage(ctx context.Context, repoID int64, tag string) (digest.Digest, bool, error) {
 	var dgst digest.Digest
 	deleted := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		var d string
 		err := tx.QueryRowContext(ctx, "DELETE FROM tags WHERE repository_id = ? AND name = ? RETURNING digest", repoID, tag).Scan(&d)
 		if errors.Is(err, sql.ErrNoRows) {

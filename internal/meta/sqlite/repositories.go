@@ -43,7 +43,7 @@ func encodeStrings(v []string) (string, error) {
 func (s *Store) CreateRepository(ctx context.Context, repo meta.Repository, tags []meta.ResourceTag) (meta.Repository, bool, error) {
 	var out meta.Repository
 	created := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		var err error
 		out, err = scanRepository(tx.QueryRowContext(ctx, "SELECT "+repositoryColumns+
 			" FROM repositories WHERE registry_id = ? AND name = ?", repo.RegistryID, repo.Name))
@@ -140,7 +140,7 @@ func (s *Store) UpdateRepository(ctx context.Context, repo meta.Repository) erro
 
 // DeleteRepository deletes a repository and everything in it.
 func (s *Store) DeleteRepository(ctx context.Context, repoID int64, force bool) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		if !force {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM manifests WHERE repository_id = ?", repoID).Scan(&n); err != nil {
@@ -195,7 +195,7 @@ func (s *Store) ResourceTags(ctx context.Context, repoID int64) ([]meta.Resource
 
 // SetResourceTags adds, overwrites and removes resource tags, within max.
 func (s *Store) SetResourceTags(ctx context.Context, repoID int64, set []meta.ResourceTag, remove []string, max int) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		for _, k := range remove {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM repository_resource_tags WHERE repository_id = ? AND key = ?", repoID, k); err != nil {
 				return fmt.Errorf("remove resource tag: %w", err)

@@ -28,8 +28,8 @@ var migrations embed.FS
 
 // Store implements meta.Store on SQLite.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
+	write *writer
+	read  *cachedDB
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -62,7 +62,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxLifetime(0)
 
-	s := &Store{write: write, read: read}
+	w, err := newWriter(ctx, write)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	s := &Store{write: w, read: newCachedDB(read)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -72,7 +78,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errorsJoin(s.read.Close(), s.write.Close())
+	return errorsJoin(s.read.close(), s.write.close())
 }
 
 // Ping checks that the database answers a query.
@@ -104,7 +110,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 func (s *Store) apply(ctx context.Context, version, name string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
 			return fmt.Errorf("read schema_migrations: %w", err)
@@ -116,7 +122,8 @@ func (s *Store) apply(ctx context.Context, version, name string) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		// A migration holds several statements: run it unprepared.
+		if err := tx.execScript(ctx, string(body)); err != nil {
 			return fmt.Errorf("apply migration %s: %w", version, err)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
@@ -127,20 +134,15 @@ func (s *Store) apply(ctx context.Context, version, name string) error {
 	})
 }
 
-// tx runs fn in a write transaction, committing if it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+// tx runs fn in a durable write transaction, committing if it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*txn) error) error {
+	return s.write.run(ctx, true, fn)
+}
+
+// lightTx runs fn in a write transaction that survives a crash of the process but
+// maybe not a power cut; for writes a client can redo.
+func (s *Store) lightTx(ctx context.Context, fn func(*txn) error) error {
+	return s.write.run(ctx, false, fn)
 }
 
 func errorsJoin(errs ...error) error {

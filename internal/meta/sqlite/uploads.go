@@ -12,9 +12,13 @@ import (
 
 // CreateUpload records a new upload session.
 func (s *Store) CreateUpload(ctx context.Context, u meta.Upload) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO uploads (id, repository_id, size, hash_state, chunks, last_chunk,
-		smallest_chunk, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.RepositoryID, u.Size,
-		u.HashState, u.Chunks, u.LastChunk, u.SmallestChunk, nanos(u.StartedAt), nanos(u.UpdatedAt))
+	// Upload progress is what a client can redo: it need not wait for the disk.
+	err := s.lightTx(ctx, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO uploads (id, repository_id, size, hash_state, chunks, last_chunk,
+			smallest_chunk, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.RepositoryID, u.Size,
+			u.HashState, u.Chunks, u.LastChunk, u.SmallestChunk, nanos(u.StartedAt), nanos(u.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create upload %s: %w", u.ID, err)
 	}
@@ -40,7 +44,7 @@ func (s *Store) GetUpload(ctx context.Context, id string) (meta.Upload, error) {
 
 // AdvanceUpload moves a session from fromSize to u.Size, if nobody else moved it first.
 func (s *Store) AdvanceUpload(ctx context.Context, id string, fromSize int64, u meta.Upload) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.lightTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE uploads SET size = ?, hash_state = ?, chunks = ?, last_chunk = ?,
 			smallest_chunk = ?, updated_at = ? WHERE id = ? AND size = ?`, u.Size, u.HashState, u.Chunks, u.LastChunk,
 			u.SmallestChunk, nanos(u.UpdatedAt), id, fromSize)
@@ -64,14 +68,16 @@ func (s *Store) AdvanceUpload(ctx context.Context, id string, fromSize int64, u 
 
 // DeleteUpload removes an upload session.
 func (s *Store) DeleteUpload(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, "DELETE FROM uploads WHERE id = ?", id)
-	if err != nil {
-		return fmt.Errorf("delete upload %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("upload %s: %w", id, meta.ErrNotFound)
-	}
-	return nil
+	return s.lightTx(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM uploads WHERE id = ?", id)
+		if err != nil {
+			return fmt.Errorf("delete upload %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("upload %s: %w", id, meta.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ExpiredUploads lists sessions idle since before cutoff.
