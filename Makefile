@@ -5,11 +5,14 @@
 #   make build   bin/berth
 #   make e2e     install the test tools, then the end-to-end tests only (test/e2e)
 #   make bench   benchmarks of internal/... (3 iterations each)
+#   make bench-quick  berth vs Distribution, quick mode (under a minute; part of `make test`), see bench/README.md
+#   make bench-full   berth vs Distribution, full mode, medians of 3 runs (about 16 minutes)
 #
 # Useful variables:
 #   make e2e E2E_RUN=TestClientDocker           run only matching e2e tests
 #   make e2e E2E_REGISTRY=127.0.0.1:5000        point client/conformance tests at another registry
 #   make e2e E2E_ARTIFACTS=/tmp/e2e-artifacts   keep conformance reports
+#   make bench-full BENCH_FLAGS='-out results.jsonl'   keep every measurement (go run ./bench -summarize results.jsonl)
 
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 SHELL := /bin/bash
@@ -19,12 +22,13 @@ E2E_TIMEOUT ?= 25m
 E2E_PARALLEL ?= 8
 E2E_RUN     ?=
 E2E_FLAGS   ?= -count=1 -timeout $(E2E_TIMEOUT) -parallel $(E2E_PARALLEL) $(if $(E2E_RUN),-run '$(E2E_RUN)')
+BENCH_FLAGS ?=
 
 # Targets run their prerequisites in the order listed, even under make -j.
 .NOTPARALLEL:
-.PHONY: test unit build e2e bench tools vet fmt-check unit-tests e2e-tests
+.PHONY: test unit build e2e bench bench-quick bench-full tools vet fmt-check unit-tests e2e-tests
 
-test: tools vet fmt-check unit-tests e2e-tests
+test: tools vet fmt-check unit-tests e2e-tests bench-quick
 
 unit: vet fmt-check unit-tests
 
@@ -35,6 +39,15 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+
+# The project's benchmark (bench/): berth and Distribution (Debian docker-registry, installed by
+# `tools`) on fresh data dirs, the same scenarios against both. It fails only on errors (a server
+# that does not start, failed requests), never on a missed target.
+bench-quick: tools
+	$(GO) run ./bench -quick $(BENCH_FLAGS)
+
+bench-full: tools
+	$(GO) run ./bench -runs 3 $(BENCH_FLAGS)
 
 tools:
 	scripts/install-test-tools.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# install-test-tools.sh — install every tool the end-to-end tests (test/e2e) need, at pinned versions.
+# install-test-tools.sh — install every tool the end-to-end tests (test/e2e) and the benchmark (bench/) need,
+# at pinned versions.
 #
 # Used by `make test` and therefore by CI, which runs on a fresh Debian 12 machine (root, Docker Engine
 # running, Go at /usr/local/go/bin, only Debian apt and the Go module proxy reachable).
@@ -13,6 +14,8 @@
 # Where things go:
 #   * Debian packages (unpinned: whatever Debian 12 ships, security updates included):
 #       skopeo podman buildah containerd runc uidmap
+#       docker-registry (CNCF Distribution 2.8.2, the peer bench/ compares berth with; the benchmark runs
+#       its command `docker-registry serve` itself on a free port; the package's service is not used)
 #   * Go tools, pinned, into $GOBIN (default $(go env GOPATH)/bin):
 #       crane, oras, regctl, cosign, notation
 #   * the OCI distribution-spec conformance suite, pinned, built into
@@ -57,8 +60,9 @@ declare -A APT_COMMANDS=(
   [containerd]="containerd ctr"
   [runc]="runc"
   [uidmap]="newuidmap newgidmap"
+  [docker-registry]="docker-registry"
 )
-APT_PACKAGES=(skopeo podman buildah containerd runc uidmap)
+APT_PACKAGES=(skopeo podman buildah containerd runc uidmap docker-registry)
 # ---------------------------------------------------------------------------------------------------
 
 CHECK_ONLY=0
@@ -244,7 +248,7 @@ if [ ${#MISSING[@]} -gt 0 ]; then
   exit 1
 fi
 # Final sanity check: every command the tests run must resolve now.
-for c in skopeo podman buildah containerd ctr runc newuidmap crane oras regctl cosign notation docker; do
+for c in skopeo podman buildah containerd ctr runc newuidmap docker-registry crane oras regctl cosign notation docker; do
   command -v "$c" >/dev/null 2>&1 || die "$c is still not on PATH (looked in \$PATH and $GOBIN_DIR)"
 done
 log "all test tools present ($(( $(date +%s) - START )) s)"
