@@ -11,9 +11,9 @@ import (
 )
 
 const (
-	// defaultPageSize is the page a list returns when the client sets no n; the Link
-	// header leads to the rest.
-	defaultPageSize = 1000
+	// defaultPageSize is the page a list returns when the client sets no n: as large
+	// as any, since many clients never follow the Link header to the rest.
+	defaultPageSize = 10000
 	// maxPageSize caps n.
 	maxPageSize = 10000
 )
