@@ -45,6 +45,8 @@ type config struct {
 	idleThresh float64
 	verbose    bool
 
+	dropCaches bool
+
 	largeCount int
 	largeMiB   int
 	largeCs    []int
@@ -89,6 +91,7 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	fs.IntVar(&c.largeMiB, "large-mib", 256, "size of a large blob in MiB")
 	fs.StringVar(&largeCs, "large-c", "1,2", "concurrencies of the large push and pull variants")
 	fs.IntVar(&c.chunkMiB, "chunk-mib", 16, "push-chunked: PATCH size in MiB")
+	fs.BoolVar(&c.dropCaches, "drop-caches", true, "before each large push, sync and drop the page cache (as root), so a variant does not pay for the writes of the one before; both servers get the same")
 	fs.IntVar(&c.smallN, "small-n", 2000, "push-small-images: images (one tag each, all in one repository)")
 	fs.IntVar(&c.smallC, "small-c", 16, "push-small-images: concurrency")
 	fs.IntVar(&c.layerSize, "layer-size", 4096, "push-small-images: bytes per layer")

@@ -21,17 +21,17 @@ const (
 
 // runner runs the scenarios of one run against one started server.
 type runner struct {
-	cfg    *config
-	srv    *server
-	c      *client
-	run    int
-	log    io.Writer // progress lines
-	emit   func(*result)
-	rnd    *rand.ChaCha8
-	shared []byte         // random bytes shared by the large blobs
-	large  []blob         // blobs of the first push-large variant, for pull-large
-	small  []image        // images pushed by push-small-images
-	repos  map[string]int // repositories written to in this run
+	cfg        *config
+	srv        *server
+	c          *client
+	run        int
+	log        io.Writer // progress lines
+	emit       func(*result)
+	rnd        *rand.ChaCha8
+	shared     []byte         // random bytes shared by the large blobs
+	warnedDrop bool           // the page cache could not be dropped, and the log said so
+	small      []image        // images pushed by push-small-images
+	repos      map[string]int // repositories written to in this run
 
 	ecrSmall, ecrBig *ecrRepo // the ECR scenarios' repositories, once prepared
 }
@@ -69,7 +69,7 @@ func (r *runner) runAll(ctx context.Context) {
 			return
 		}
 		if s.name == "push-small-images" {
-			r.shared, r.large = nil, nil // the large blobs are done with: free their buffer
+			r.shared = nil // the large blobs are done with: free their buffer
 		}
 		if !r.cfg.wants(s.name) || (isECR(s.name) && r.srv.ecr == nil) {
 			continue

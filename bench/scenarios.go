@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"syscall"
 )
 
 // largeShared returns the shared random buffer of the large blobs, made on first use.
@@ -29,6 +31,7 @@ func (r *runner) pushLargeOnce(ctx context.Context, scenario string, c int, chun
 		params += fmt.Sprintf(", %d MiB chunks", cfg.chunkMiB)
 	}
 	r.repos[repo]++
+	r.settle()
 	res := r.measure(scenario, fmt.Sprintf("%s c=%d", scenario, c), params, setup, func() *recorder {
 		return runCount(ctx, r.log, len(blobs), c, cfg.reqTimeout, func(ctx context.Context, i int) (int64, error) {
 			if chunked {
@@ -44,10 +47,22 @@ func (r *runner) pushLargeOnce(ctx context.Context, scenario string, c int, chun
 
 func (r *runner) pushLarge(ctx context.Context) {
 	for _, c := range r.cfg.largeCs {
-		blobs := r.pushLargeOnce(ctx, "push-large", c, false, false)
-		if r.large == nil {
-			r.large = blobs
-		}
+		r.pushLargeOnce(ctx, "push-large", c, false, false)
+	}
+}
+
+// settle writes dirty pages out and drops the page cache, if asked to and allowed:
+// on this kind of machine, writing costs the kernel more CPU the more of the page cache
+// earlier pushes hold, so without it every large push variant would pay for the ones
+// before it.
+func (r *runner) settle() {
+	if !r.cfg.dropCaches {
+		return
+	}
+	syscall.Sync()
+	if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0); err != nil && !r.warnedDrop {
+		r.warnedDrop = true
+		fmt.Fprintf(r.log, "bench: cannot drop the page cache (%v); large pushes may depend on their order\n", err)
 	}
 }
 
@@ -57,13 +72,11 @@ func (r *runner) pushChunked(ctx context.Context) {
 	}
 }
 
-// pullLarge GETs the blobs of the first push-large variant at each concurrency, then checks
-// one blob's digest outside the timing.
+// pullLarge pushes blobs (untimed), GETs them at each concurrency right away, as a
+// client that pulls what was just pushed, then checks one blob's digest outside the
+// timing.
 func (r *runner) pullLarge(ctx context.Context) {
-	if r.large == nil {
-		r.large = r.pushLargeOnce(ctx, "push-large", r.cfg.largeCs[0], false, true)
-	}
-	blobs := r.large
+	blobs := r.pushLargeOnce(ctx, "push-large", r.cfg.largeCs[0], false, true)
 	for _, c := range r.cfg.largeCs {
 		res := r.measure("pull-large", fmt.Sprintf("pull-large c=%d", c), fmt.Sprintf("%d×%d MiB, C=%d", len(blobs), r.cfg.largeMiB, c), false, func() *recorder {
 			return runCount(ctx, r.log, len(blobs), c, r.cfg.reqTimeout, func(ctx context.Context, i int) (int64, error) {
