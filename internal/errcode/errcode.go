@@ -78,6 +78,20 @@ const (
 	TokenExpired
 	Denied
 	TooManyRequests
+	// ExpiredToken is an AWS API request signed with temporary credentials that expired.
+	ExpiredToken
+	// EntityNotFound is an IAM entity (user, group, role, policy, key) that does not exist.
+	EntityNotFound
+	// EntityAlreadyExists is an IAM entity whose name is taken.
+	EntityAlreadyExists
+	// DeleteConflict is a delete of an IAM entity that others still depend on.
+	DeleteConflict
+	// MalformedPolicy is a policy document that is not a valid policy of its kind.
+	MalformedPolicy
+	// RepositoryPolicyNotFound is a repository without a repository policy.
+	RepositoryPolicyNotFound
+	// RegistryPolicyNotFound is a registry without a registry policy.
+	RegistryPolicyNotFound
 )
 
 var names = map[Code]string{
@@ -95,7 +109,10 @@ var names = map[Code]string{
 	UnknownOperation: "UnknownOperation", RequestTooLarge: "RequestTooLarge", Unsupported: "Unsupported",
 	MissingAuthenticationToken: "MissingAuthenticationToken", IncompleteSignature: "IncompleteSignature",
 	InvalidSignature: "InvalidSignature", UnrecognizedClient: "UnrecognizedClient", Unauthorized: "Unauthorized",
-	TokenExpired: "TokenExpired", Denied: "Denied", TooManyRequests: "TooManyRequests",
+	TokenExpired: "TokenExpired", Denied: "Denied", TooManyRequests: "TooManyRequests", ExpiredToken: "ExpiredToken",
+	EntityNotFound: "EntityNotFound", EntityAlreadyExists: "EntityAlreadyExists", DeleteConflict: "DeleteConflict",
+	MalformedPolicy: "MalformedPolicy", RepositoryPolicyNotFound: "RepositoryPolicyNotFound",
+	RegistryPolicyNotFound: "RegistryPolicyNotFound",
 }
 
 // Codes returns every code, for tests that check each face maps all of them.

@@ -10,6 +10,8 @@ type Account struct {
 	// ID is the 12-digit account (registry) id.
 	ID   string
 	Name string
+	// Email is the account's root email address; unique among accounts when set.
+	Email string
 	// RegistryHost is the host clients use for this account's registry; "" means the
 	// host each client used.
 	RegistryHost string
@@ -20,7 +22,8 @@ type Account struct {
 
 // Accounts manages accounts and their settings.
 type Accounts interface {
-	// CreateAccount stores a new account; ErrConflict if the id (or the default) exists.
+	// CreateAccount stores a new account; ErrConflict if the id, the email (or the
+	// default) exists.
 	CreateAccount(ctx context.Context, a Account) error
 	// GetAccount returns an account, or ErrNotFound.
 	GetAccount(ctx context.Context, id string) (Account, error)
@@ -55,4 +58,12 @@ type AccessKeys interface {
 	CreateAccessKey(ctx context.Context, k AccessKey) error
 	// GetAccessKey returns a key, or ErrNotFound.
 	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
+	// ListAccessKeys returns the keys of a user ("" = the account's root), oldest first.
+	ListAccessKeys(ctx context.Context, accountID, userName string) ([]AccessKey, error)
+	// SetAccessKeyStatus sets a key's status (Active or Inactive); ErrNotFound unless
+	// the key belongs to that user of that account.
+	SetAccessKeyStatus(ctx context.Context, accountID, userName, id, status string) error
+	// DeleteAccessKey deletes a key; ErrNotFound unless it belongs to that user of that
+	// account.
+	DeleteAccessKey(ctx context.Context, accountID, userName, id string) error
 }

@@ -30,6 +30,14 @@ var (
 type Store interface {
 	Accounts
 	AccessKeys
+	IAMUsers
+	IAMGroups
+	IAMRoles
+	IAMPolicies
+	IAMManagedPolicies
+	ResourcePolicies
+	Organization
+	AuthEpochs
 	Repositories
 	RepositoryTags
 	Blobs

@@ -10,12 +10,12 @@ import (
 	"github.com/berth-registry/berth/internal/meta"
 )
 
-const accountColumns = "id, name, registry_host, is_default, created_at"
+const accountColumns = "id, name, email, registry_host, is_default, created_at"
 
 func scanAccount(row interface{ Scan(...any) error }) (meta.Account, error) {
 	var a meta.Account
 	var created int64
-	if err := row.Scan(&a.ID, &a.Name, &a.RegistryHost, &a.Default, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Name, &a.Email, &a.RegistryHost, &a.Default, &created); err != nil {
 		return meta.Account{}, err
 	}
 	a.CreatedAt = fromNanos(created)
@@ -35,8 +35,8 @@ func (s *Store) account(ctx context.Context, where string, arg any) (meta.Accoun
 
 // CreateAccount stores a new account.
 func (s *Store) CreateAccount(ctx context.Context, a meta.Account) error {
-	_, err := s.write.ExecContext(ctx, "INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?)",
-		a.ID, a.Name, a.RegistryHost, a.Default, nanos(a.CreatedAt))
+	_, err := s.authExec(ctx, "INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		a.ID, a.Name, a.Email, a.RegistryHost, a.Default, nanos(a.CreatedAt))
 	if err != nil && isUniqueViolation(err) {
 		return fmt.Errorf("create account %s: %w", a.ID, meta.ErrConflict)
 	}
@@ -63,7 +63,7 @@ func (s *Store) AccountByHost(ctx context.Context, host string) (meta.Account, e
 
 // SetRegistryHost changes an account's registry host.
 func (s *Store) SetRegistryHost(ctx context.Context, id, host string) error {
-	res, err := s.write.ExecContext(ctx, "UPDATE accounts SET registry_host = ? WHERE id = ?", host, id)
+	res, err := s.authExec(ctx, "UPDATE accounts SET registry_host = ? WHERE id = ?", host, id)
 	if err != nil && isUniqueViolation(err) {
 		return fmt.Errorf("registry host %q is taken: %w", host, meta.ErrConflict)
 	}
@@ -90,9 +90,10 @@ func (s *Store) AccountSetting(ctx context.Context, accountID, name string) (str
 	return v, nil
 }
 
-// PutAccountSetting sets one setting of an account.
+// PutAccountSetting sets one setting of an account. Settings may steer authorization
+// (the registry policy's scope), so it advances the epoch.
 func (s *Store) PutAccountSetting(ctx context.Context, accountID, name, value string) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?)
+	_, err := s.authExec(ctx, `INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?)
 		ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value`, accountID, name, value)
 	if err != nil {
 		return fmt.Errorf("put account setting %s: %w", name, err)
@@ -102,7 +103,7 @@ func (s *Store) PutAccountSetting(ctx context.Context, accountID, name, value st
 
 // CreateAccessKey stores an access key.
 func (s *Store) CreateAccessKey(ctx context.Context, k meta.AccessKey) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO access_keys (id, account_id, user_name, secret_sealed, status, created_at)
+	_, err := s.authExec(ctx, `INSERT INTO access_keys (id, account_id, user_name, secret_sealed, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, k.ID, k.AccountID, k.UserName, k.SecretSealed, k.Status, nanos(k.CreatedAt))
 	if err != nil && isUniqueViolation(err) {
 		return fmt.Errorf("create access key: %w", meta.ErrConflict)
@@ -127,6 +128,67 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (meta.AccessKey, er
 	}
 	k.CreatedAt = fromNanos(created)
 	return k, nil
+}
+
+const accessKeyColumns = "id, account_id, user_name, secret_sealed, status, created_at"
+
+func scanAccessKey(row interface{ Scan(...any) error }) (meta.AccessKey, error) {
+	var k meta.AccessKey
+	var created int64
+	if err := row.Scan(&k.ID, &k.AccountID, &k.UserName, &k.SecretSealed, &k.Status, &created); err != nil {
+		return meta.AccessKey{}, err
+	}
+	k.CreatedAt = fromNanos(created)
+	return k, nil
+}
+
+// ListAccessKeys returns the keys of a user ("" = root) of an account, oldest first.
+// User names compare without regard to case, as IAM's.
+func (s *Store) ListAccessKeys(ctx context.Context, accountID, userName string) ([]meta.AccessKey, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT "+accessKeyColumns+` FROM access_keys
+		WHERE account_id = ? AND user_name = ? COLLATE NOCASE ORDER BY created_at, id`, accountID, userName)
+	if err != nil {
+		return nil, fmt.Errorf("list access keys: %w", err)
+	}
+	defer rows.Close()
+	out := []meta.AccessKey{}
+	for rows.Next() {
+		k, err := scanAccessKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list access keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list access keys: %w", err)
+	}
+	return out, nil
+}
+
+// SetAccessKeyStatus sets the status of a key of a user of an account.
+func (s *Store) SetAccessKeyStatus(ctx context.Context, accountID, userName, id, status string) error {
+	res, err := s.authExec(ctx, `UPDATE access_keys SET status = ?
+		WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`, status, id, accountID, userName)
+	if err != nil {
+		return fmt.Errorf("set access key status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("access key %s: %w", id, meta.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteAccessKey deletes a key of a user of an account.
+func (s *Store) DeleteAccessKey(ctx context.Context, accountID, userName, id string) error {
+	res, err := s.authExec(ctx, `DELETE FROM access_keys
+		WHERE id = ? AND account_id = ? AND user_name = ? COLLATE NOCASE`, id, accountID, userName)
+	if err != nil {
+		return fmt.Errorf("delete access key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("access key %s: %w", id, meta.ErrNotFound)
+	}
+	return nil
 }
 
 func isUniqueViolation(err error) bool {

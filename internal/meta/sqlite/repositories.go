@@ -43,6 +43,13 @@ func encodeStrings(v []string) (string, error) {
 func (s *Store) CreateRepository(ctx context.Context, repo meta.Repository, tags []meta.ResourceTag) (meta.Repository, bool, error) {
 	var out meta.Repository
 	created := false
+	// Only a new repository advances the authorization epoch: create-on-push calls this
+	// for repositories that may exist already.
+	defer func() {
+		if created {
+			s.epoch.Add(1)
+		}
+	}()
 	err := s.tx(ctx, func(tx *txn) error {
 		var err error
 		out, err = scanRepository(tx.QueryRowContext(ctx, "SELECT "+repositoryColumns+
@@ -79,6 +86,9 @@ func (s *Store) CreateRepository(ctx context.Context, repo meta.Repository, tags
 				ON CONFLICT (repository_id, key) DO UPDATE SET value = excluded.value`, repo.ID, t.Key, t.Value); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, bumpEpoch); err != nil {
+			return err
 		}
 		out, created = repo, true
 		return nil
@@ -140,7 +150,7 @@ func (s *Store) UpdateRepository(ctx context.Context, repo meta.Repository) erro
 
 // DeleteRepository deletes a repository and everything in it.
 func (s *Store) DeleteRepository(ctx context.Context, repoID int64, force bool) error {
-	return s.tx(ctx, func(tx *txn) error {
+	return s.authTx(ctx, func(tx *txn) error {
 		if !force {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM manifests WHERE repository_id = ?", repoID).Scan(&n); err != nil {
@@ -159,6 +169,7 @@ func (s *Store) DeleteRepository(ctx context.Context, repoID int64, force bool) 
 			"DELETE FROM repository_blobs WHERE repository_id = ?",
 			"DELETE FROM uploads WHERE repository_id = ?",
 			"DELETE FROM repository_resource_tags WHERE repository_id = ?",
+			"DELETE FROM repository_policies WHERE repository_id = ?",
 		} {
 			if _, err := tx.ExecContext(ctx, q, repoID); err != nil {
 				return fmt.Errorf("delete repository: %w", err)
@@ -195,7 +206,7 @@ func (s *Store) ResourceTags(ctx context.Context, repoID int64) ([]meta.Resource
 
 // SetResourceTags adds, overwrites and removes resource tags, within max.
 func (s *Store) SetResourceTags(ctx context.Context, repoID int64, set []meta.ResourceTag, remove []string, max int) error {
-	return s.tx(ctx, func(tx *txn) error {
+	return s.authTx(ctx, func(tx *txn) error {
 		for _, k := range remove {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM repository_resource_tags WHERE repository_id = ? AND key = ?", repoID, k); err != nil {
 				return fmt.Errorf("remove resource tag: %w", err)

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-registry/berth/internal/meta"
@@ -30,6 +31,11 @@ var migrations embed.FS
 type Store struct {
 	write *writer
 	read  *cachedDB
+	// epoch is the authorization epoch (see epoch.go).
+	epoch atomic.Uint64
+	// stopPoll stops the epoch poller; pollDone is closed when it has stopped.
+	stopPoll chan struct{}
+	pollDone chan struct{}
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -69,15 +75,24 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{write: w, read: newCachedDB(read)}
+	s.epoch.Store(1)
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		s.read.close()
+		s.write.close()
 		return nil, err
 	}
+	s.stopPoll, s.pollDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.pollDone)
+		s.pollEpoch(s.stopPoll)
+	}()
 	return s, nil
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	close(s.stopPoll)
+	<-s.pollDone
 	return errorsJoin(s.read.close(), s.write.close())
 }
 

@@ -227,3 +227,32 @@ func TestOpenInMissingDirectoryFails(t *testing.T) {
 		t.Fatal("Open in a directory that does not exist succeeded")
 	}
 }
+
+// A change made by another process on the database (berth account beside a server)
+// reaches this store's auth epoch within the poll interval.
+func TestAuthEpochSeesAnotherStoresChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metadata.db")
+	server := open(t, path)
+	defer closeStore(t, server)
+	admin := open(t, path)
+	defer closeStore(t, admin)
+	time.Sleep(100 * time.Millisecond) // let the poller read the counter once
+	before := server.AuthEpoch()
+	if err := admin.CreateUser(t.Context(), meta.User{AccountID: "111122223333", Name: "bob", ID: "AIDAEXAMPLE", Path: "/",
+		CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for server.AuthEpoch() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the server's auth epoch did not move after another store created a user")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Writes that do not bear on authorization leave it alone.
+	settled := server.AuthEpoch()
+	time.Sleep(1500 * time.Millisecond)
+	if got := server.AuthEpoch(); got != settled {
+		t.Errorf("auth epoch moved from %d to %d with no change", settled, got)
+	}
+}
