@@ -12,6 +12,7 @@ import (
 	"github.com/berth-registry/berth/internal/config"
 	"github.com/berth-registry/berth/internal/ecr"
 	"github.com/berth-registry/berth/internal/iam"
+	"github.com/berth-registry/berth/internal/iamapi"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/oci"
 	"github.com/berth-registry/berth/internal/registry"
@@ -82,7 +83,8 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	identities := iam.NewService(store, keys, log)
+	identities := iam.NewService(store, keys, iam.Options{Region: cfg.Region, MaxSkew: 15 * time.Minute,
+		MinSessionDuration: cfg.MinSessionDuration}, log)
 	acct, err := identities.Bootstrap(ctx, iam.BootstrapOptions{
 		AccountID:           cfg.AccountID,
 		RootAccessKeyID:     cfg.RootAccessKeyID,
@@ -98,14 +100,18 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		CreateOnPush: cfg.CreateOnPush,
 		UploadExpiry: cfg.UploadExpiry,
 	}, log)
-	ecrAPI := ecr.New(reg, identities, store, ecr.Options{Region: cfg.Region, MaxSkew: 15 * time.Minute}, log)
+	awsAPI := server.AWSRouter{
+		ECR:           ecr.New(reg, identities, store, log),
+		Organizations: iamapi.NewOrganizations(identities, log),
+		Query:         iamapi.NewQuery(identities, log),
+	}
 	srv := server.New(server.Options{
 		Addr:            cfg.Addr,
 		TLSCert:         cfg.TLSCert,
 		TLSKey:          cfg.TLSKey,
 		AccessLog:       cfg.AccessLog,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, log, oci.New(reg, identities, log), ecrAPI, reg.Ready)
+	}, log, oci.New(reg, identities, log), awsAPI, reg.Ready)
 	ln, err := srv.Listen()
 	if err != nil {
 		return err

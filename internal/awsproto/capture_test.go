@@ -74,7 +74,7 @@ func parseRaw(t *testing.T, raw string) (*http.Request, []byte) {
 }
 
 func secrets(keys map[string]string) SecretLookup {
-	return func(_ context.Context, id string) (string, error) {
+	return func(_ context.Context, id, _ string) (string, error) {
 		if s, ok := keys[id]; ok {
 			return s, nil
 		}
@@ -311,7 +311,7 @@ func TestVerifyLookupFailure(t *testing.T) {
 	r, body := c.parse(t)
 	broken := errors.New("database is down")
 	v := &Verifier{Now: pinned(amzDate(t, r))}
-	_, err := v.Verify(context.Background(), r, body, "ecr", func(context.Context, string) (string, error) { return "", broken })
+	_, err := v.Verify(context.Background(), r, body, "ecr", func(context.Context, string, string) (string, error) { return "", broken })
 	if !errors.Is(err, broken) {
 		t.Fatalf("Verify error = %v, want it to wrap %v", err, broken)
 	}

@@ -144,6 +144,8 @@ func AuthErrorShape(code errcode.Code) (name string, status int, ok bool) {
 		return "InvalidSignatureException", http.StatusBadRequest, true
 	case errcode.UnrecognizedClient:
 		return "UnrecognizedClientException", http.StatusBadRequest, true
+	case errcode.ExpiredToken:
+		return "ExpiredTokenException", http.StatusBadRequest, true
 	case errcode.Serialization:
 		return "SerializationException", http.StatusBadRequest, true
 	case errcode.UnknownOperation:

@@ -23,12 +23,18 @@ import (
 	"github.com/berth-registry/berth/internal/errcode"
 )
 
-// ErrUnknownAccessKey is what a SecretLookup wraps when the access key id is not known.
-var ErrUnknownAccessKey = errors.New("unknown access key")
+// Errors a SecretLookup wraps: an access key id (or session token) that is not known,
+// and temporary credentials that have expired.
+var (
+	ErrUnknownAccessKey = errors.New("unknown access key")
+	ErrExpiredToken     = errors.New("expired security token")
+)
 
-// SecretLookup returns the secret access key of an access key id, or an error wrapping
-// ErrUnknownAccessKey. Any other error is a server-side failure.
-type SecretLookup func(ctx context.Context, accessKeyID string) (secret string, err error)
+// SecretLookup returns the secret access key of an access key id; sessionToken is the
+// request's X-Amz-Security-Token ("" for none), which temporary credentials need. It
+// returns an error wrapping ErrUnknownAccessKey or ErrExpiredToken; any other error is
+// a server-side failure.
+type SecretLookup func(ctx context.Context, accessKeyID, sessionToken string) (secret string, err error)
 
 // Identity is what a verified signature proves about a request.
 type Identity struct {
@@ -74,6 +80,7 @@ const (
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgUnrecognizedClient = "The security token included in the request is invalid."
 	msgHostNotSigned      = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+	msgExpiredToken       = "The security token included in the request is expired"
 )
 
 // Verify checks r's SigV4 signature, in the Authorization header or in the query string
@@ -123,9 +130,12 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 	if cred.accessKeyID == "" {
 		return Identity{}, errcode.New(errcode.UnrecognizedClient, "%s", msgUnrecognizedClient)
 	}
-	secret, err := lookup(ctx, cred.accessKeyID)
+	secret, err := lookup(ctx, cred.accessKeyID, a.sessionToken)
 	if errors.Is(err, ErrUnknownAccessKey) {
 		return Identity{}, &errcode.Error{Code: errcode.UnrecognizedClient, Message: msgUnrecognizedClient, Err: err}
+	}
+	if errors.Is(err, ErrExpiredToken) {
+		return Identity{}, &errcode.Error{Code: errcode.ExpiredToken, Message: msgExpiredToken, Err: err}
 	}
 	if err != nil {
 		return Identity{}, fmt.Errorf("awsproto: look up access key %q: %w", cred.accessKeyID, err)

@@ -46,6 +46,7 @@ type Config struct {
 	MasterKey           string
 	MasterKeyFile       string
 	DebugAddr           string
+	MinSessionDuration  time.Duration
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -71,6 +72,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RootSecretAccessKey, "root-secret-access-key", "", "secret of --root-access-key-id; prefer BERTH_ROOT_SECRET_ACCESS_KEY to a flag")
 	fs.StringVar(&c.MasterKey, "master-key", "", "base64 of the 32-byte key that seals secrets; prefer BERTH_MASTER_KEY to a flag (default: read from, or created in, --master-key-file)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "address of a separate listener for Go profiling (/debug/pprof/); off when empty — never expose it")
+	fs.DurationVar(&c.MinSessionDuration, "min-session-duration", 15*time.Minute, "shortest temporary credentials STS AssumeRole grants (AWS: 15m); lower it only to test expiry")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 
@@ -197,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.RootAccessKeyID == "") != (c.RootSecretAccessKey == "") {
 		errs = append(errs, errors.New("root-access-key-id and root-secret-access-key must be set together"))
+	}
+	if c.MinSessionDuration < time.Second || c.MinSessionDuration > time.Hour {
+		errs = append(errs, fmt.Errorf("min-session-duration must be between 1s and 1h, not %s", c.MinSessionDuration))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: use text or json", c.LogFormat))

@@ -31,6 +31,11 @@ func (h *Handler) getAuthorizationToken(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	// The token is the caller's, for every registry it may access: registryIds do
+	// not change its scope (the model), so only the action itself is authorized.
+	if err := h.authorizeRegistry(c); err != nil {
+		return nil, err
+	}
 	ids := []string{c.account.ID}
 	if in.RegistryIDs != nil {
 		if err := listLength("registryIds", len(*in.RegistryIDs), 1, 10); err != nil {
@@ -79,6 +84,7 @@ func (h *Handler) tagResource(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	c.authContext = requestTags(in.Tags)
 	rr, err := h.resourceRepository(c, in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -97,6 +103,9 @@ func (h *Handler) untagResource(c *call) (any, error) {
 	var in tagResourceInput
 	if err := c.decode(&in); err != nil {
 		return nil, err
+	}
+	if len(in.TagKeys) > 0 {
+		c.authContext = map[string][]string{"aws:TagKeys": in.TagKeys}
 	}
 	rr, err := h.resourceRepository(c, in.ResourceArn)
 	if err != nil {
@@ -168,6 +177,9 @@ func (h *Handler) getAccountSetting(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := h.authorizeRegistry(c); err != nil {
+		return nil, err
+	}
 	value, err := h.store.AccountSetting(c.ctx, c.account.ID, in.Name)
 	if errors.Is(err, meta.ErrNotFound) {
 		value, err = values[0], nil
@@ -197,6 +209,9 @@ func (h *Handler) putAccountSetting(c *call) (any, error) {
 	if !valid {
 		return nil, errcode.New(errcode.Validation, "Value '%s' is not valid for account setting %s; valid values are %v.",
 			in.Value, in.Name, values)
+	}
+	if err := h.authorizeRegistry(c); err != nil {
+		return nil, err
 	}
 	if err := h.store.PutAccountSetting(c.ctx, c.account.ID, in.Name, in.Value); err != nil {
 		return nil, err

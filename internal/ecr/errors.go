@@ -51,6 +51,13 @@ var exceptions = map[errcode.Code]exception{
 	errcode.Unsupported:               {"ValidationException", 400},
 	errcode.Denied:                    {"AccessDeniedException", 400},
 	errcode.TooManyRequests:           {"ThrottlingException", 400},
+	errcode.RepositoryPolicyNotFound:  {"RepositoryPolicyNotFoundException", 400},
+	errcode.RegistryPolicyNotFound:    {"RegistryPolicyNotFoundException", 400},
+	errcode.MalformedPolicy:           {"InvalidParameterException", 400},
+	// IAM's own codes do not arise on the ECR face; these keep the mapping total.
+	errcode.EntityNotFound:      {"InvalidParameterException", 400},
+	errcode.EntityAlreadyExists: {"InvalidParameterException", 400},
+	errcode.DeleteConflict:      {"InvalidParameterException", 400},
 }
 
 // shape returns the exception name and status of a code.

@@ -5,9 +5,9 @@ package ecr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -28,42 +28,19 @@ const SigningName = "ecr"
 // maxBody bounds a request body: UploadLayerPart carries up to 20 MiB, base64-encoded.
 const maxBody = 30 << 20
 
-// Options configures the ECR face.
-type Options struct {
-	// Region is the region berth presents itself as (ARNs, credential scope).
-	Region string
-	// Regions are all the regions accepted in SigV4 credential scopes; Region if empty.
-	Regions []string
-	// MaxSkew is the allowed clock skew of signed requests (AWS allows 15 minutes).
-	MaxSkew time.Duration
-}
-
 // Handler serves the ECR API.
 type Handler struct {
-	reg      *registry.Registry
-	id       *iam.Service
-	store    meta.Accounts
-	verifier *awsproto.Verifier
-	region   string
-	log      *slog.Logger
-	now      func() time.Time
+	reg    *registry.Registry
+	id     *iam.Service
+	store  meta.Accounts
+	region string
+	log    *slog.Logger
+	now    func() time.Time
 }
 
-// New returns the ECR API handler.
-func New(reg *registry.Registry, id *iam.Service, accounts meta.Accounts, opts Options, log *slog.Logger) *Handler {
-	regions := opts.Regions
-	if len(regions) == 0 {
-		regions = []string{opts.Region}
-	}
-	return &Handler{
-		reg:      reg,
-		id:       id,
-		store:    accounts,
-		verifier: &awsproto.Verifier{Regions: regions, MaxSkew: opts.MaxSkew},
-		region:   opts.Region,
-		log:      log,
-		now:      time.Now,
-	}
+// New returns the ECR API handler; id authenticates and authorizes its callers.
+func New(reg *registry.Registry, id *iam.Service, accounts meta.Accounts, log *slog.Logger) *Handler {
+	return &Handler{reg: reg, id: id, store: accounts, region: id.Region(), log: log, now: time.Now}
 }
 
 // call is one API call: who made it, on what, with which input.
@@ -73,7 +50,11 @@ type call struct {
 	op        string
 	body      []byte
 	principal iam.Principal
-	account   meta.Account
+	// account is the caller's.
+	account meta.Account
+	// authContext holds condition keys of the request (aws:RequestTag/…) for
+	// authorization.
+	authContext map[string][]string
 }
 
 type operation func(h *Handler, c *call) (any, error)
@@ -108,11 +89,7 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ident, err := h.verifier.Verify(r.Context(), r, body, SigningName, h.lookupSecret)
-	if err != nil {
-		return nil, err
-	}
-	_, p, err := h.id.AccessKey(r.Context(), ident.AccessKeyID)
+	p, err := h.id.Authenticate(r.Context(), r, body, SigningName)
 	if err != nil {
 		return nil, err
 	}
@@ -121,14 +98,6 @@ func (h *Handler) serve(r *http.Request) (any, error) {
 		return nil, fmt.Errorf("account of %s: %w", p.AccessKeyID, err)
 	}
 	return fn(h, &call{ctx: r.Context(), r: r, op: op, body: body, principal: p, account: acct})
-}
-
-func (h *Handler) lookupSecret(ctx context.Context, id string) (string, error) {
-	secret, _, err := h.id.AccessKey(ctx, id)
-	if errors.Is(err, iam.ErrUnknownAccessKey) {
-		return "", fmt.Errorf("%w: %w", awsproto.ErrUnknownAccessKey, err)
-	}
-	return secret, err
 }
 
 // operations are the ECR operations berth serves, by name.
@@ -156,27 +125,68 @@ var operations = map[string]operation{
 	"ListTagsForResource":           (*Handler).listTagsForResource,
 	"GetAccountSetting":             (*Handler).getAccountSetting,
 	"PutAccountSetting":             (*Handler).putAccountSetting,
+	"SetRepositoryPolicy":           (*Handler).setRepositoryPolicy,
+	"GetRepositoryPolicy":           (*Handler).getRepositoryPolicy,
+	"DeleteRepositoryPolicy":        (*Handler).deleteRepositoryPolicy,
+	"PutRegistryPolicy":             (*Handler).putRegistryPolicy,
+	"GetRegistryPolicy":             (*Handler).getRegistryPolicy,
+	"DeleteRegistryPolicy":          (*Handler).deleteRegistryPolicy,
+}
+
+// actions maps the operations whose IAM action is not ecr:<Operation>.
+var actions = map[string]string{
+	// "To use this API, you must have the ecr:BatchGetImage permission" (the model).
+	"ListImageReferrers": "ecr:BatchGetImage",
+}
+
+// action is the IAM action of the call's operation.
+func (c *call) action() string {
+	if a, ok := actions[c.op]; ok {
+		return a
+	}
+	return "ecr:" + c.op
+}
+
+// authorize checks that the caller may perform the call's operation on resource (an
+// ARN or "*") of account.
+func (h *Handler) authorize(c *call, account, resource string) error {
+	return h.id.Authorize(c.ctx, iam.Request{Principal: c.principal, Action: c.action(), Resource: resource,
+		ResourceAccount: account, SourceIP: sourceIP(c.r), Secure: c.r.TLS != nil, Context: c.authContext})
+}
+
+// sourceIP is the address a request came from (aws:SourceIp).
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // decode reads the call's input into v.
 func (c *call) decode(v any) error { return awsproto.Decode(c.body, v) }
 
-// registry returns the registry a call addresses: registryID if given, else the
-// caller's own. Until policies decide otherwise, a principal may act only on its own
-// account's registry.
+// registry returns the registry a call addresses, registryID if given, else the
+// caller's own, once the caller is authorized for the call's operation on the
+// repository resource (a name, or "*" for all of them) there.
 func (h *Handler) registry(c *call, registryID, resource string) (string, error) {
-	if registryID == "" {
-		return c.account.ID, nil
+	id := c.account.ID
+	if registryID != "" {
+		if err := validateRegistryID(registryID); err != nil {
+			return "", err
+		}
+		id = registryID
 	}
-	if err := validateRegistryID(registryID); err != nil {
+	if err := h.authorize(c, id, h.repositoryARN(id, resource)); err != nil {
 		return "", err
 	}
-	if registryID != c.account.ID {
-		return "", errcode.New(errcode.Denied,
-			"User: %s is not authorized to perform: ecr:%s on resource: %s because no resource-based policy allows the ecr:%s action",
-			c.principal.ARN, c.op, h.repositoryARN(registryID, resource), c.op)
-	}
-	return registryID, nil
+	return id, nil
+}
+
+// authorizeRegistry authorizes an operation on the caller's registry as a whole
+// (actions without a resource, which IAM evaluates against "*").
+func (h *Handler) authorizeRegistry(c *call) error {
+	return h.authorize(c, c.account.ID, "*")
 }
 
 // repoRef resolves the repository a call names.

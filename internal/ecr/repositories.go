@@ -60,6 +60,7 @@ func (h *Handler) createRepository(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	c.authContext = requestTags(in.Tags)
 	rr, err := h.repoRef(c, in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
@@ -121,10 +122,6 @@ func (h *Handler) describeRepositories(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	registryID, err := h.registry(c, in.RegistryID, "*")
-	if err != nil {
-		return nil, err
-	}
 	out := []repositoryShape{}
 	if in.RepositoryNames != nil {
 		if in.NextToken != nil || in.MaxResults != nil {
@@ -133,17 +130,28 @@ func (h *Handler) describeRepositories(c *call) (any, error) {
 		if err := listLength("repositoryNames", len(*in.RepositoryNames), 1, 100); err != nil {
 			return nil, err
 		}
-		for _, name := range *in.RepositoryNames {
-			if err := validateRepositoryName(name); err != nil {
+		// Every named repository is authorized before any is read: one denied name
+		// denies the call, as IAM does.
+		refs := make([]registry.RepoRef, len(*in.RepositoryNames))
+		for i, name := range *in.RepositoryNames {
+			rr, err := h.repoRef(c, in.RegistryID, name)
+			if err != nil {
 				return nil, err
 			}
-			repo, err := h.reg.Repository(c.ctx, registry.RepoRef{Registry: registryID, Name: name})
+			refs[i] = rr
+		}
+		for _, rr := range refs {
+			repo, err := h.reg.Repository(c.ctx, rr)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, h.repositoryShape(c, repo))
 		}
 		return map[string]any{"repositories": out}, nil
+	}
+	registryID, err := h.registry(c, in.RegistryID, "*")
+	if err != nil {
+		return nil, err
 	}
 	limit, err := maxResults(in.MaxResults, 1000, 100)
 	if err != nil {
@@ -259,10 +267,34 @@ func (h *Handler) describeRegistry(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := h.authorizeRegistry(c); err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"registryId":               c.account.ID,
 		"replicationConfiguration": map[string]any{"rules": []any{}},
 	}, nil
+}
+
+// requestTags are the condition keys of the tags a request sets (aws:RequestTag/<key>
+// and aws:TagKeys); nil for none.
+func requestTags(tags []resourceTag) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	ctx := map[string][]string{}
+	for _, t := range tags {
+		if t.Key == nil {
+			continue
+		}
+		value := ""
+		if t.Value != nil {
+			value = *t.Value
+		}
+		ctx["aws:RequestTag/"+*t.Key] = []string{value}
+		ctx["aws:TagKeys"] = append(ctx["aws:TagKeys"], *t.Key)
+	}
+	return ctx
 }
 
 // tagsInput validates resource tags as ECR does: keys 1..128, values 0..256.

@@ -7,41 +7,24 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/berth-registry/berth/internal/meta"
 )
 
-// accountCacheTTL bounds how long a replica keeps answering with an account's old
-// registry host after it changed.
-const accountCacheTTL = 10 * time.Second
-
-type cachedAccount struct {
-	account meta.Account
-	until   time.Time
-}
-
 // AccountForHost returns the account whose registry a request to host addresses: the
 // account that claims the host (with or without its port), else the default account.
 func (s *Service) AccountForHost(ctx context.Context, host string) (meta.Account, error) {
-	now := s.now()
 	key := strings.ToLower(host)
-	s.mu.Lock()
-	c, ok := s.hosts[key]
-	s.mu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.account, nil
+	epoch := s.store.AuthEpoch()
+	c := s.cache
+	if acct, ok := lookup(c, epoch, func() map[string]meta.Account { return c.hosts }, key); ok {
+		return acct, nil
 	}
 	acct, err := s.lookupHost(ctx, key)
 	if err != nil {
 		return meta.Account{}, err
 	}
-	s.mu.Lock()
-	if len(s.hosts) > 1000 {
-		clear(s.hosts)
-	}
-	s.hosts[key] = cachedAccount{account: acct, until: now.Add(accountCacheTTL)}
-	s.mu.Unlock()
+	store(c, epoch, func() map[string]meta.Account { return c.hosts }, key, acct)
 	return acct, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-registry/berth/internal/awsproto"
 	"github.com/berth-registry/berth/internal/meta"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 )
@@ -56,7 +57,7 @@ func TestSeal(t *testing.T) {
 func TestTokens(t *testing.T) {
 	k := testKeyring(t)
 	now := time.Now()
-	p := Principal{AccountID: "123456789012", ARN: RootARN("123456789012"), AccessKeyID: "AKIAX"}
+	p := RootPrincipal("123456789012", "AKIAX")
 	password, expires := k.IssueToken(p, now)
 	if d := expires.Sub(now); d < 12*time.Hour-time.Second || d > 12*time.Hour {
 		t.Errorf("token lifetime %s, want 12h", d)
@@ -133,7 +134,7 @@ func newService(t *testing.T) (*Service, meta.Store, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return NewService(store, testKeyring(t), slog.New(slog.NewTextHandler(io.Discard, nil))), store, dir
+	return NewService(store, testKeyring(t), Options{Region: "us-east-1"}, slog.New(slog.NewTextHandler(io.Discard, nil))), store, dir
 }
 
 func TestBootstrapGeneratesCredentialsOnce(t *testing.T) {
@@ -166,7 +167,7 @@ func TestBootstrapGeneratesCredentialsOnce(t *testing.T) {
 	if err != nil || bytes.Contains(k.SecretSealed, []byte(m[2])) {
 		t.Fatalf("stored key %+v, %v: want the secret sealed", k, err)
 	}
-	secret, p, err := s.AccessKey(ctx, m[1])
+	secret, p, err := s.credential(ctx, m[1], "")
 	if err != nil || secret != m[2] || p.ARN != RootARN(acct.ID) || p.AccountID != acct.ID {
 		t.Fatalf("AccessKey = %q %+v %v", secret, p, err)
 	}
@@ -175,7 +176,7 @@ func TestBootstrapGeneratesCredentialsOnce(t *testing.T) {
 	if err != nil || again.ID != acct.ID || again.RegistryHost != "registry.example.com" || out.Len() != 0 {
 		t.Fatalf("second start: %+v %v, printed %q", again, err, out.String())
 	}
-	if _, _, err := s.AccessKey(ctx, "AKIANOSUCHKEY0000000"); !errors.Is(err, ErrUnknownAccessKey) {
+	if _, _, err := s.credential(ctx, "AKIANOSUCHKEY0000000", ""); !errors.Is(err, awsproto.ErrUnknownAccessKey) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
@@ -195,7 +196,7 @@ func TestBootstrapWithGivenCredentials(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "root-credentials")); !os.IsNotExist(err) {
 		t.Error("root-credentials written for given credentials")
 	}
-	if secret, _, err := s.AccessKey(ctx, "AKIAGIVEN00000000001"); err != nil || secret != "given-secret-given-secret" {
+	if secret, _, err := s.credential(ctx, "AKIAGIVEN00000000001", ""); err != nil || secret != "given-secret-given-secret" {
 		t.Fatalf("AccessKey = %q, %v", secret, err)
 	}
 	for _, bad := range []BootstrapOptions{

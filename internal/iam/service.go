@@ -8,9 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"sync"
+	"slices"
 	"time"
 
+	"github.com/berth-registry/berth/internal/awsproto"
 	"github.com/berth-registry/berth/internal/meta"
 )
 
@@ -18,104 +19,90 @@ import (
 type Store interface {
 	meta.Accounts
 	meta.AccessKeys
+	meta.IAMUsers
+	meta.IAMGroups
+	meta.IAMRoles
+	meta.IAMPolicies
+	meta.IAMManagedPolicies
+	meta.ResourcePolicies
+	meta.Organization
+	meta.AuthEpochs
+	GetRepository(ctx context.Context, registryID, name string) (meta.Repository, error)
+	ResourceTags(ctx context.Context, repoID int64) ([]meta.ResourceTag, error)
 }
 
-// Service authenticates principals and issues their registry credentials.
+// Options configures the identity service.
+type Options struct {
+	// Region is the region berth presents itself as (ECR ARNs).
+	Region string
+	// Regions are the regions accepted in SigV4 credential scopes; Region if empty.
+	// Global services (IAM, Organizations) also accept us-east-1, where AWS signs them.
+	Regions []string
+	// MaxSkew is the clock skew allowed on signed requests; 15 minutes if zero.
+	MaxSkew time.Duration
+	// MinSessionDuration is the shortest session AssumeRole grants; 15 minutes (AWS's
+	// floor) if zero.
+	MinSessionDuration time.Duration
+}
+
+// Service authenticates and authorizes principals, manages IAM identities and their
+// policies, issues registry credentials and temporary credentials, and manages the
+// organization's accounts.
 type Service struct {
-	store Store
-	keys  *Keyring
-	log   *slog.Logger
-	now   func() time.Time
+	store  Store
+	keys   *Keyring
+	log    *slog.Logger
+	now    func() time.Time
+	region string
+	// minSession is the shortest session AssumeRole grants.
+	minSession time.Duration
 
-	mu      sync.Mutex
-	secrets map[string]cachedKey
-	tokens  map[string]cachedKey
-	hosts   map[string]cachedAccount
+	// verifier checks regional services' signatures, global the global ones'.
+	verifier *awsproto.Verifier
+	global   *awsproto.Verifier
+
+	// managed are the AWS managed policies, parsed once, by ARN; managedList sorted
+	// by name.
+	managed     map[string]managedPolicy
+	managedList []managedPolicy
+	// org is the organization; set by Bootstrap, before requests are served.
+	org Organization
+
+	cache  *authCache
+	parsed parsedDocs
 }
-
-// cachedKey is an opened access key; keys are looked up on every signed request.
-type cachedKey struct {
-	secret    string
-	principal Principal
-	until     time.Time
-}
-
-// secretCacheTTL bounds how long a disabled or deleted key keeps working on a replica.
-const secretCacheTTL = 30 * time.Second
 
 // NewService returns an identity service.
-func NewService(store Store, keys *Keyring, log *slog.Logger) *Service {
-	return &Service{store: store, keys: keys, log: log, now: time.Now,
-		secrets: map[string]cachedKey{}, tokens: map[string]cachedKey{}, hosts: map[string]cachedAccount{}}
+func NewService(store Store, keys *Keyring, opts Options, log *slog.Logger) *Service {
+	regions := opts.Regions
+	if len(regions) == 0 && opts.Region != "" {
+		regions = []string{opts.Region}
+	}
+	global := slices.Clone(regions)
+	if !slices.Contains(global, "us-east-1") {
+		global = append(global, "us-east-1")
+	}
+	minSession := opts.MinSessionDuration
+	if minSession == 0 {
+		minSession = 15 * time.Minute
+	}
+	s := &Service{store: store, keys: keys, log: log, now: time.Now, region: opts.Region, minSession: minSession,
+		verifier: &awsproto.Verifier{Regions: regions, MaxSkew: opts.MaxSkew},
+		global:   &awsproto.Verifier{Regions: global, MaxSkew: opts.MaxSkew},
+		managed:  map[string]managedPolicy{},
+		cache:    newAuthCache()}
+	s.managedList = parseManagedPolicies(log)
+	for _, m := range s.managedList {
+		s.managed[m.arn] = m
+	}
+	return s
 }
 
 // Keys returns the keyring.
 func (s *Service) Keys() *Keyring { return s.keys }
 
-// AccessKey returns the secret and the principal of an active access key, or an
-// error wrapping ErrUnknownAccessKey.
-func (s *Service) AccessKey(ctx context.Context, id string) (string, Principal, error) {
-	now := s.now()
-	s.mu.Lock()
-	c, ok := s.secrets[id]
-	s.mu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.secret, c.principal, nil
-	}
-	k, err := s.store.GetAccessKey(ctx, id)
-	if errors.Is(err, meta.ErrNotFound) || (err == nil && k.Status != "Active") {
-		return "", Principal{}, fmt.Errorf("access key %s: %w", id, ErrUnknownAccessKey)
-	}
-	if err != nil {
-		return "", Principal{}, err
-	}
-	if _, err := s.store.GetAccount(ctx, k.AccountID); errors.Is(err, meta.ErrNotFound) {
-		return "", Principal{}, fmt.Errorf("access key %s of no account: %w", id, ErrUnknownAccessKey)
-	} else if err != nil {
-		return "", Principal{}, err
-	}
-	secret, err := s.keys.Open(k.SecretSealed, []byte(k.ID))
-	if err != nil {
-		return "", Principal{}, err
-	}
-	p := Principal{AccountID: k.AccountID, AccessKeyID: k.ID, UserName: k.UserName, ARN: RootARN(k.AccountID)}
-	if k.UserName != "" {
-		p.ARN = "arn:aws:iam::" + k.AccountID + ":user/" + k.UserName
-	}
-	s.mu.Lock()
-	if len(s.secrets) > 10000 {
-		clear(s.secrets)
-	}
-	s.secrets[id] = cachedKey{secret: string(secret), principal: p, until: now.Add(secretCacheTTL)}
-	s.mu.Unlock()
-	return string(secret), p, nil
-}
-
-// IssueToken returns a registry password for p and when it expires.
-func (s *Service) IssueToken(p Principal) (string, time.Time) { return s.keys.IssueToken(p, s.now()) }
-
-// VerifyToken returns the principal of a registry password. Verified passwords are
-// remembered until they expire: clients send the same one on every request.
-func (s *Service) VerifyToken(password string) (Principal, error) {
-	now := s.now()
-	s.mu.Lock()
-	c, ok := s.tokens[password]
-	s.mu.Unlock()
-	if ok && now.Before(c.until) {
-		return c.principal, nil
-	}
-	p, expires, err := s.keys.verifyToken(password, now)
-	if err != nil {
-		return Principal{}, err
-	}
-	s.mu.Lock()
-	if len(s.tokens) > 10000 {
-		clear(s.tokens)
-	}
-	s.tokens[password] = cachedKey{principal: p, until: expires}
-	s.mu.Unlock()
-	return p, nil
-}
+// Region is the region berth presents itself as.
+func (s *Service) Region() string { return s.region }
 
 // BootstrapOptions configures the default account on first start.
 type BootstrapOptions struct {
@@ -136,8 +123,18 @@ var (
 )
 
 // Bootstrap makes sure the default account and its root credentials exist, and that
-// the account's registry host is the configured one.
+// the account's registry host is the configured one. The default account is the
+// management account of the organization.
 func (s *Service) Bootstrap(ctx context.Context, o BootstrapOptions) (meta.Account, error) {
+	acct, err := s.bootstrap(ctx, o)
+	if err != nil {
+		return meta.Account{}, err
+	}
+	s.org = organizationOf(acct)
+	return acct, nil
+}
+
+func (s *Service) bootstrap(ctx context.Context, o BootstrapOptions) (meta.Account, error) {
 	acct, err := s.store.DefaultAccount(ctx)
 	if err == nil {
 		if acct.RegistryHost != o.RegistryHost {

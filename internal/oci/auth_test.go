@@ -18,7 +18,12 @@ func TestAuthentication(t *testing.T) {
 	expired, _ := tr.keys.IssueToken(tr.root, time.Now().Add(-13*time.Hour))
 	otherKeys, _ := iam.NewKeyring(randomBytes(t, 32))
 	forged, _ := otherKeys.IssueToken(tr.root, time.Now())
-	foreign, _ := tr.keys.IssueToken(iam.Principal{AccountID: "999988887777", ARN: iam.RootARN("999988887777")}, time.Now())
+	// A principal of another account, with no resource policy granting it anything here.
+	other, err := tr.ids.CreateMemberAccount(t.Context(), "other", "other@example.com", "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := tr.keys.IssueToken(iam.RootPrincipal(other.Account.ID, other.RootAccessKeyID), time.Now())
 	tests := []struct {
 		name          string
 		user, pass    string
@@ -26,6 +31,8 @@ func TestAuthentication(t *testing.T) {
 		wantStatus    int
 		wantCode      string
 		wantChallenge bool
+		// baseStatus is the status of /v2/ when it differs from wantStatus.
+		baseStatus int
 	}{
 		{name: "no credentials", anonymous: true, wantStatus: 401, wantCode: "UNAUTHORIZED", wantChallenge: true},
 		{name: "valid token", user: "AWS", pass: tr.password, wantStatus: 200},
@@ -33,7 +40,7 @@ func TestAuthentication(t *testing.T) {
 		{name: "forged token", user: "AWS", pass: forged, wantStatus: 401, wantCode: "UNAUTHORIZED", wantChallenge: true},
 		{name: "garbage token", user: "AWS", pass: "not-a-token", wantStatus: 401, wantCode: "UNAUTHORIZED", wantChallenge: true},
 		{name: "wrong user", user: "admin", pass: tr.password, wantStatus: 401, wantCode: "UNAUTHORIZED", wantChallenge: true},
-		{name: "token of another account", user: "AWS", pass: foreign, wantStatus: 403, wantCode: "DENIED"},
+		{name: "token of another account", user: "AWS", pass: foreign, wantStatus: 403, wantCode: "DENIED", baseStatus: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,8 +54,12 @@ func TestAuthentication(t *testing.T) {
 					t.Fatal(err)
 				}
 				resp.Body.Close()
-				if resp.StatusCode != tt.wantStatus {
-					t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, tt.wantStatus)
+				want := tt.wantStatus
+				if path == "/v2/" && tt.baseStatus != 0 {
+					want = tt.baseStatus
+				}
+				if resp.StatusCode != want {
+					t.Fatalf("GET %s: %d, want %d", path, resp.StatusCode, want)
 				}
 				challenge := resp.Header.Get("WWW-Authenticate")
 				if tt.wantChallenge != strings.HasPrefix(challenge, `Basic realm="http://`) ||

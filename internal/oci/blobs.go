@@ -73,8 +73,11 @@ func uploadAccepted(w http.ResponseWriter, name string, u meta.Upload, status in
 // blob in one request, or the start of a session.
 func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) {
 	q := r.URL.Query()
-	if q.Has("mount") {
-		b, mounted, err := h.reg.MountBlob(r.Context(), rt.repo(), q.Get("mount"), q.Get("from"))
+	from := q.Get("from")
+	// A mount from a repository the caller may not read is declined, not denied: the
+	// client uploads the blob instead, as the spec lets a registry decide.
+	if q.Has("mount") && (from == "" || h.allowed(r, rt.principal, "ecr:GetDownloadUrlForLayer", rt.registry, from)) {
+		b, mounted, err := h.reg.MountBlob(r.Context(), rt.repo(), q.Get("mount"), from)
 		if err != nil {
 			h.writeError(w, r, err)
 			return

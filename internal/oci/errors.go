@@ -63,6 +63,14 @@ var ociErrors = map[errcode.Code]ociError{
 	errcode.Unauthorized:               {"UNAUTHORIZED", http.StatusUnauthorized},
 	errcode.Denied:                     {"DENIED", http.StatusForbidden},
 	errcode.TooManyRequests:            {"TOOMANYREQUESTS", http.StatusTooManyRequests},
+	errcode.ExpiredToken:               {"UNAUTHORIZED", http.StatusUnauthorized},
+	// IAM's and the policy APIs' codes do not arise on /v2; these keep the mapping total.
+	errcode.MalformedPolicy:          {"UNSUPPORTED", http.StatusBadRequest},
+	errcode.EntityNotFound:           {"NAME_UNKNOWN", http.StatusNotFound},
+	errcode.EntityAlreadyExists:      {"UNSUPPORTED", http.StatusConflict},
+	errcode.DeleteConflict:           {"UNSUPPORTED", http.StatusConflict},
+	errcode.RegistryPolicyNotFound:   {"NAME_UNKNOWN", http.StatusNotFound},
+	errcode.RepositoryPolicyNotFound: {"NAME_UNKNOWN", http.StatusNotFound},
 }
 
 type errorBody struct {

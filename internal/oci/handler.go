@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/berth-registry/berth/internal/errcode"
+	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/registry"
 )
 
@@ -32,6 +33,8 @@ type route struct {
 	ref  string // tag, digest or upload id
 	// registry is the account whose registry the request addresses (set by authenticate).
 	registry string
+	// principal is the caller; nil for a presigned URL.
+	principal *iam.Principal
 }
 
 // parseRoute splits a /v2/ path. Repository names contain '/', so the resource is
@@ -78,8 +81,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, errcode.New(errcode.NameUnknown, "no registry API at %s", r.URL.Path))
 		return
 	}
-	if !h.authenticate(w, r, &rt) {
+	p, ok := h.authenticate(w, r, &rt)
+	if !ok {
 		return
+	}
+	if p != nil {
+		if r, ok = h.authorize(w, r, rt, *p); !ok {
+			return
+		}
+		rt.principal = p
 	}
 	methods := routeMethods[rt.kind]
 	fn, ok := methods[r.Method]

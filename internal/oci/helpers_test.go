@@ -15,6 +15,7 @@ import (
 
 	"github.com/berth-registry/berth/internal/blob/fs"
 	"github.com/berth-registry/berth/internal/iam"
+	"github.com/berth-registry/berth/internal/meta"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/registry"
 	"github.com/opencontainers/go-digest"
@@ -30,6 +31,8 @@ type testRegistry struct {
 	srv      *httptest.Server
 	dir      string
 	keys     *iam.Keyring
+	ids      *iam.Service
+	store    meta.Store
 	root     iam.Principal
 	password string
 	// anonymous sends requests without credentials.
@@ -56,19 +59,16 @@ func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := iam.NewService(store, keys, log)
+	ids := iam.NewService(store, keys, iam.Options{Region: "us-east-1"}, log)
 	if _, err := ids.Bootstrap(context.Background(), iam.BootstrapOptions{AccountID: testAccount,
 		RootAccessKeyID: "AKIATESTROOT00000001", RootSecretAccessKey: "test-secret-test-secret"}); err != nil {
 		t.Fatal(err)
 	}
-	_, root, err := ids.AccessKey(context.Background(), "AKIATESTROOT00000001")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := iam.RootPrincipal(testAccount, "AKIATESTROOT00000001")
 	password, _ := ids.IssueToken(root)
 	srv := httptest.NewServer(New(registry.New(store, blobs, cfg, log), ids, log))
 	t.Cleanup(srv.Close)
-	return &testRegistry{t: t, srv: srv, dir: dir, keys: keys, root: root, password: password}
+	return &testRegistry{t: t, srv: srv, dir: dir, keys: keys, ids: ids, store: store, root: root, password: password}
 }
 
 type response struct {

@@ -97,6 +97,18 @@ func (r *Registry) Repository(ctx context.Context, rr RepoRef) (meta.Repository,
 	return repo, nil
 }
 
+// CreateCheck decides whether a push may create the repository it goes to: the
+// caller's permission to create repositories, which the domain does not know.
+type CreateCheck func(ctx context.Context, rr RepoRef) error
+
+type createCheckKey struct{}
+
+// WithCreateCheck returns a context under which a push creates a repository only if
+// check allows it.
+func WithCreateCheck(ctx context.Context, check CreateCheck) context.Context {
+	return context.WithValue(ctx, createCheckKey{}, check)
+}
+
 // repositoryForPush returns the repository a push goes to, creating it with default
 // settings when create-on-push is on.
 func (r *Registry) repositoryForPush(ctx context.Context, rr RepoRef) (meta.Repository, error) {
@@ -112,6 +124,11 @@ func (r *Registry) repositoryForPush(ctx context.Context, rr RepoRef) (meta.Repo
 	}
 	if !errors.Is(err, meta.ErrNotFound) {
 		return meta.Repository{}, internal(err)
+	}
+	if check, ok := ctx.Value(createCheckKey{}).(CreateCheck); ok {
+		if err := check(ctx, rr); err != nil {
+			return meta.Repository{}, err
+		}
 	}
 	repo, created, err := r.meta.CreateRepository(ctx, meta.Repository{RegistryID: rr.Registry, Name: rr.Name}, nil)
 	if err != nil {

@@ -43,6 +43,8 @@ func New(opts Options, log *slog.Logger, registryAPI, awsAPI http.Handler, ready
 	mux.Handle("/v2/", registryAPI)
 	mux.Handle("/v2", registryAPI)
 	mux.Handle("POST /{$}", awsAPI)
+	// The Query protocol also comes as GET /?Action=… (IAM, STS).
+	mux.Handle("GET /{$}", awsAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.handler = instrument(mux, log, opts.AccessLog)
