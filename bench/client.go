@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -388,4 +389,74 @@ func (e *ecrClient) registryAuth(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("GetAuthorizationToken: the token does not decode to AWS:<password>")
 	}
 	return "Basic " + tok, nil
+}
+
+// iamCall calls an IAM action (the AWS Query protocol) signed with the client's key and
+// returns the XML answer.
+func (e *ecrClient) iamCall(ctx context.Context, action string, params url.Values) ([]byte, error) {
+	form := url.Values{"Action": {action}, "Version": {"2010-05-08"}}
+	for k, v := range params {
+		form[k] = v
+	}
+	body := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.base+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if err := awsproto.Sign(req, body, e.keyID, e.secret, e.region, "iam", time.Now()); err != nil {
+		return nil, err
+	}
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer drain(resp)
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("IAM %s: %d %s", action, resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+// benchUser is the IAM user the benchmark acts as, so that every request is authorized
+// through identity policies as a deployment's CI would be, not as the account's root.
+const benchUser = "bench"
+
+// benchPolicy adds to AmazonEC2ContainerRegistryPowerUser what the scenarios need
+// beyond push and pull: creating repositories on push.
+const benchPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:CreateRepository","Resource":"*"}]}`
+
+// asIAMUser creates the benchmark's IAM user with the PowerUser managed policy and its
+// access key, and returns a client signing as it.
+func (e *ecrClient) asIAMUser(ctx context.Context) (*ecrClient, error) {
+	steps := []struct {
+		action string
+		params url.Values
+	}{
+		{"CreateUser", url.Values{"UserName": {benchUser}}},
+		{"AttachUserPolicy", url.Values{"UserName": {benchUser},
+			"PolicyArn": {"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"}}},
+		{"PutUserPolicy", url.Values{"UserName": {benchUser}, "PolicyName": {"create-on-push"}, "PolicyDocument": {benchPolicy}}},
+	}
+	for _, s := range steps {
+		if _, err := e.iamCall(ctx, s.action, s.params); err != nil {
+			return nil, err
+		}
+	}
+	out, err := e.iamCall(ctx, "CreateAccessKey", url.Values{"UserName": {benchUser}})
+	if err != nil {
+		return nil, err
+	}
+	var key struct {
+		ID     string `xml:"CreateAccessKeyResult>AccessKey>AccessKeyId"`
+		Secret string `xml:"CreateAccessKeyResult>AccessKey>SecretAccessKey"`
+	}
+	if err := xml.Unmarshal(out, &key); err != nil || key.ID == "" || key.Secret == "" {
+		return nil, fmt.Errorf("CreateAccessKey: no key in %s (%v)", out, err)
+	}
+	return &ecrClient{base: e.base, keyID: key.ID, secret: key.Secret, region: e.region, hc: e.hc}, nil
 }

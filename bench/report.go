@@ -356,7 +356,8 @@ func (rep *report) print(w io.Writer) {
 	if rep.modes["quick"] {
 		fmt.Fprintln(w, "Quick mode uses small sizes and short floods: PASS/MISS is indicative only; judge the targets on full runs.")
 	}
-	fmt.Fprintln(w, "berth runs with authentication on (Basic AWS:<token> on every /v2 request, SigV4 on every ECR call); "+
+	fmt.Fprintln(w, "berth runs with authentication and authorization on, as an IAM user with AmazonEC2ContainerRegistryPowerUser "+
+		"(Basic AWS:<token> on every /v2 request, SigV4 on every ECR call, each one authorized by the policy evaluator); "+
 		"Distribution runs without (its htpasswd auth would bcrypt-verify every request, which measures bcrypt, not the registry).")
 	fmt.Fprintln(w, "MB/s = 10^6 bytes/s. Latencies are per operation: a whole blob, a whole image, a whole listing (all pages), or one request.")
 	for _, p := range rep.problems {

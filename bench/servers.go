@@ -118,7 +118,10 @@ func startBerth(ctx context.Context, bin, workDir string, run int) (*server, err
 	if err := s.waitHTTP(ctx, "/readyz", deadline); err != nil {
 		return fail(err)
 	}
-	s.ecr = &ecrClient{base: s.base, keyID: rootAccessKeyID, secret: rootSecret, region: region, hc: newHTTPClient(64)}
+	root := &ecrClient{base: s.base, keyID: rootAccessKeyID, secret: rootSecret, region: region, hc: newHTTPClient(64)}
+	if s.ecr, err = root.asIAMUser(ctx); err != nil {
+		return fail(fmt.Errorf("creating the benchmark's IAM user: %w", err))
+	}
 	if s.auth, err = s.ecr.registryAuth(ctx); err != nil {
 		return fail(fmt.Errorf("taking a registry token: %w", err))
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 )
 
-func testKeyring(t *testing.T) *Keyring {
+func testKeyring(t testing.TB) *Keyring {
 	t.Helper()
 	key := make([]byte, 32)
 	for i := range key {
@@ -126,7 +126,7 @@ func TestLoadMasterKey(t *testing.T) {
 	}
 }
 
-func newService(t *testing.T) (*Service, meta.Store, string) {
+func newService(t testing.TB) (*Service, meta.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "metadata.db"))
