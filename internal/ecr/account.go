@@ -51,9 +51,9 @@ func (h *Handler) getAuthorizationToken(c *call) (any, error) {
 	password, expires := h.id.IssueToken(c.principal)
 	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + password))
 	data := make([]authorizationData, 0, len(ids))
-	for range ids {
+	for _, id := range ids {
 		data = append(data, authorizationData{AuthorizationToken: token, ExpiresAt: awsproto.Time{Time: expires},
-			ProxyEndpoint: c.proxyEndpoint()})
+			ProxyEndpoint: c.proxyEndpoint(h, id)})
 	}
 	return map[string]any{"authorizationData": data}, nil
 }

@@ -55,6 +55,8 @@ type call struct {
 	// authContext holds condition keys of the request (aws:RequestTag/…) for
 	// authorization.
 	authContext map[string][]string
+	// hosts are the registry hosts of other accounts this call named.
+	hosts map[string]string
 }
 
 type operation func(h *Handler, c *call) (any, error)
@@ -206,14 +208,32 @@ func (h *Handler) repositoryARN(registryID, name string) string {
 	return "arn:aws:ecr:" + h.region + ":" + registryID + ":repository/" + name
 }
 
-// host is the registry host of the call's account, as clients push to it.
-func (c *call) host() string { return iam.RegistryHost(c.account, c.r.Host) }
+// host is the registry host of a registry as clients push to it: its account's
+// configured host, else the host this request came to. Registries of other accounts
+// (cross-account calls) are looked up once per call.
+func (c *call) host(h *Handler, registryID string) string {
+	if registryID == c.account.ID {
+		return iam.RegistryHost(c.account, c.r.Host)
+	}
+	if c.hosts == nil {
+		c.hosts = map[string]string{}
+	}
+	if host, ok := c.hosts[registryID]; ok {
+		return host
+	}
+	host := c.r.Host
+	if acct, err := h.store.GetAccount(c.ctx, registryID); err == nil {
+		host = iam.RegistryHost(acct, c.r.Host)
+	}
+	c.hosts[registryID] = host
+	return host
+}
 
-// proxyEndpoint is the registry URL for docker login.
-func (c *call) proxyEndpoint() string {
+// proxyEndpoint is the URL of a registry for docker login.
+func (c *call) proxyEndpoint(h *Handler, registryID string) string {
 	scheme := "http"
 	if c.r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + c.host()
+	return scheme + "://" + c.host(h, registryID)
 }

@@ -257,6 +257,6 @@ func (h *Handler) getDownloadURLForLayer(c *call) (any, error) {
 			"The specified layer is not associated with an image. Unassociated image layers may be cleaned up at any time.")
 	}
 	q := h.id.Keys().PresignBlob(repo.RegistryID, repo.Name, d.String(), h.now().Add(downloadURLLifetime))
-	url := c.proxyEndpoint() + "/v2/" + repo.Name + "/blobs/" + d.String() + "?" + q.Encode()
+	url := c.proxyEndpoint(h, repo.RegistryID) + "/v2/" + repo.Name + "/blobs/" + d.String() + "?" + q.Encode()
 	return map[string]any{"downloadUrl": url, "layerDigest": d.String()}, nil
 }

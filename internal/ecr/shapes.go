@@ -42,7 +42,7 @@ func (h *Handler) repositoryShape(c *call, r meta.Repository) repositoryShape {
 		RepositoryArn:              h.repositoryARN(r.RegistryID, r.Name),
 		RegistryID:                 r.RegistryID,
 		RepositoryName:             r.Name,
-		RepositoryURI:              c.host() + "/" + r.Name,
+		RepositoryURI:              c.host(h, r.RegistryID) + "/" + r.Name,
 		CreatedAt:                  awsproto.Time{Time: r.CreatedAt},
 		ImageTagMutability:         r.TagMutability,
 		ImageScanningConfiguration: scanningConfiguration{ScanOnPush: r.ScanOnPush},
