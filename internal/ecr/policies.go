@@ -1,8 +1,55 @@
 package ecr
 
 import (
+	"errors"
+
 	"github.com/berth-registry/berth/internal/iam/policy"
+	"github.com/berth-registry/berth/internal/meta"
 )
+
+// registryPolicyV1Actions are the only actions a registry policy may name under the
+// V1 registry policy scope.
+var registryPolicyV1Actions = map[string]bool{
+	"ecr:ReplicateImage": true, "ecr:BatchImportUpstreamImage": true, "ecr:CreateRepository": true,
+}
+
+// ecrActions are all of ECR's IAM actions: its 58 operations and the two actions
+// without an operation.
+var ecrActions = []string{
+	"ecr:BatchCheckLayerAvailability", "ecr:BatchDeleteImage", "ecr:BatchGetImage",
+	"ecr:BatchGetRepositoryScanningConfiguration", "ecr:BatchImportUpstreamImage", "ecr:CompleteLayerUpload",
+	"ecr:CreatePullThroughCacheRule", "ecr:CreateRepository", "ecr:CreateRepositoryCreationTemplate",
+	"ecr:DeleteLifecyclePolicy", "ecr:DeletePullThroughCacheRule", "ecr:DeleteRegistryPolicy",
+	"ecr:DeleteRepository", "ecr:DeleteRepositoryCreationTemplate", "ecr:DeleteRepositoryPolicy",
+	"ecr:DeleteSigningConfiguration", "ecr:DeregisterPullTimeUpdateExclusion",
+	"ecr:DescribeImageReplicationStatus", "ecr:DescribeImageScanFindings", "ecr:DescribeImageSigningStatus",
+	"ecr:DescribeImages", "ecr:DescribePullThroughCacheRules", "ecr:DescribeRegistry",
+	"ecr:DescribeRepositories", "ecr:DescribeRepositoryCreationTemplates", "ecr:GetAccountSetting",
+	"ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer", "ecr:GetLifecyclePolicy",
+	"ecr:GetLifecyclePolicyPreview", "ecr:GetRegistryPolicy", "ecr:GetRegistryScanningConfiguration",
+	"ecr:GetRepositoryPolicy", "ecr:GetSigningConfiguration", "ecr:InitiateLayerUpload",
+	"ecr:ListImageReferrers", "ecr:ListImages", "ecr:ListPullTimeUpdateExclusions", "ecr:ListTagsForResource",
+	"ecr:PutAccountSetting", "ecr:PutImage", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
+	"ecr:PutLifecyclePolicy", "ecr:PutRegistryPolicy", "ecr:PutRegistryScanningConfiguration",
+	"ecr:PutReplicationConfiguration", "ecr:PutSigningConfiguration", "ecr:RegisterPullTimeUpdateExclusion",
+	"ecr:ReplicateImage", "ecr:SetRepositoryPolicy", "ecr:StartImageScan", "ecr:StartLifecyclePolicyPreview",
+	"ecr:TagResource", "ecr:UntagResource", "ecr:UpdateImageStorageClass", "ecr:UpdatePullThroughCacheRule",
+	"ecr:UpdateRepositoryCreationTemplate", "ecr:UploadLayerPart", "ecr:ValidatePullThroughCacheRule",
+}
+
+// governsBeyondV1 reports whether a registry policy names an ECR action that scope V1
+// does not allow, or any action outside ECR.
+func governsBeyondV1(doc *policy.Document) bool {
+	if doc.GovernsAction("sts:NotAnEcrAction") {
+		return true
+	}
+	for _, action := range ecrActions {
+		if !registryPolicyV1Actions[action] && doc.GovernsAction(action) {
+			return true
+		}
+	}
+	return false
+}
 
 type repositoryPolicyInput struct {
 	RegistryID     string `json:"registryId"`
@@ -94,7 +141,15 @@ func (h *Handler) putRegistryPolicy(c *call) (any, error) {
 	if err := h.authorizeRegistry(c); err != nil {
 		return nil, err
 	}
-	if _, err := policy.Parse(in.PolicyText, policy.Resource); err != nil {
+	doc, err := policy.Parse(in.PolicyText, policy.Resource)
+	if err != nil {
+		return nil, invalid("PolicyText", "Invalid registry policy provided")
+	}
+	scope, err := h.store.AccountSetting(c.ctx, c.account.ID, "REGISTRY_POLICY_SCOPE")
+	if err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return nil, err
+	}
+	if scope == "V1" && governsBeyondV1(doc) {
 		return nil, invalid("PolicyText", "Invalid registry policy provided")
 	}
 	if err := h.reg.PutRegistryPolicy(c.ctx, c.account.ID, in.PolicyText); err != nil {

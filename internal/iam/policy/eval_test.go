@@ -221,3 +221,20 @@ func TestEvaluateConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestGovernsAction(t *testing.T) {
+	doc, err := Parse(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["ecr:CreateRepository","ecr:Replicate*"],"Resource":"*"},
+		{"Effect":"Deny","Principal":"*","NotAction":"ecr:*","Resource":"*"}]}`, Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for action, want := range map[string]bool{
+		"ecr:CreateRepository": true, "ecr:ReplicateImage": true, "ECR:replicateimage": true,
+		"ecr:BatchGetImage": false, "s3:GetObject": true, // the NotAction statement governs everything outside ecr:*
+	} {
+		if got := doc.GovernsAction(action); got != want {
+			t.Errorf("GovernsAction(%q) = %v, want %v", action, got, want)
+		}
+	}
+}

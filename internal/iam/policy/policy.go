@@ -185,3 +185,17 @@ func (d *Document) Evaluate(req *Request) Result {
 	}
 	return r
 }
+
+// GovernsAction reports whether some statement of d applies to action by its Action or
+// NotAction element, whatever its effect, principal, resource or conditions: what a
+// service checks when it allows only some actions in a policy (ECR's registry policy
+// under scope V1).
+func (d *Document) GovernsAction(action string) bool {
+	for i := range d.statements {
+		s := &d.statements[i]
+		if s.matchAction(action) != s.notAction {
+			return true
+		}
+	}
+	return false
+}
