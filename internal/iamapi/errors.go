@@ -123,6 +123,10 @@ func (h *orgHandler) writeError(w http.ResponseWriter, r *http.Request, requestI
 	} else {
 		h.log.DebugContext(r.Context(), "Organizations request refused", "operation", op, "err", err)
 	}
+	if e.Code == errcode.Denied {
+		// Organizations words every denial alike, IAM's and its own.
+		message = "You don't have permissions to access this resource."
+	}
 	extra, _ := e.Detail.(map[string]any)
 	awsproto.WriteError(w, requestID, wire.status, wire.code, message, extra)
 }
