@@ -30,7 +30,39 @@ the same settings as berth serve (--data-dir, --config, BERTH_* variables); a ru
 server sees their changes within a second. The Organizations API (aws organizations
 create-account) does the same over the network.`,
 	}
-	cmd.AddCommand(accountCreateCommand(), accountListCommand())
+	cmd.AddCommand(accountCreateCommand(), accountListCommand(), accountSetHostCommand())
+	return cmd
+}
+
+func accountSetHostCommand() *cobra.Command {
+	var cfg config.Config
+	cmd := &cobra.Command{
+		Use:   "set-registry-host ACCOUNT HOST",
+		Short: `Set the host (and port) clients use for an account's registry ("" to clear it)`,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withIdentities(cmd, &cfg, func(ctx context.Context, _ *iam.Service, store meta.Store) error {
+				acct, err := store.GetAccount(ctx, args[0])
+				if errors.Is(err, meta.ErrNotFound) {
+					return fmt.Errorf("no account %s (berth account list shows them)", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				if acct.Default {
+					return errors.New("the default account's registry host is berth serve's --registry-host")
+				}
+				if err := store.SetRegistryHost(ctx, acct.ID, args[1]); errors.Is(err, meta.ErrConflict) {
+					return fmt.Errorf("another account's registry is at %s", args[1])
+				} else if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Account %s's registry is at %q.\n", acct.ID, args[1])
+				return nil
+			})
+		},
+	}
+	cfg.RegisterFlags(cmd.Flags())
 	return cmd
 }
 

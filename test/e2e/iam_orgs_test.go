@@ -162,6 +162,29 @@ func cliOrganizations(t *testing.T, s *Server, admin *awsCLI) {
 		}
 	}
 
+	// An account created through the API gets its registry host from the admin command, and its
+	// repositories' URIs follow at once.
+	const teamHost = "team.registry.test:5000"
+	if got := berthAccount(t, s, "set-registry-host", team, teamHost); !strings.Contains(got, teamHost) {
+		t.Errorf("berth account set-registry-host printed %q", got)
+	}
+	teamOps := newIAMUser(t, s, root, "team-ops", map[string]string{"assume": policyDoc(stmt("Allow", "sts:AssumeRole", orgAccessRole(team)))})
+	out = cliAs(t, s, teamOps).do(t, "sts", "assume-role", "--role-arn", orgAccessRole(team), "--role-session-name", "ops")
+	teamSession := iamCreds{KeyID: asString(t, "AccessKeyId", at(out, "Credentials.AccessKeyId")),
+		Secret: asString(t, "SecretAccessKey", at(out, "Credentials.SecretAccessKey")),
+		Token:  asString(t, "SessionToken", at(out, "Credentials.SessionToken")), Account: team,
+		ARN: "arn:aws:sts::" + team + ":assumed-role/OrganizationAccountAccessRole/ops"}
+	out = cliAs(t, s, teamSession).do(t, "ecr", "create-repository", "--repository-name", "team/app")
+	wantAt(t, "create-repository in the API-created account", out, map[string]any{"repository.registryId": team,
+		"repository.repositoryUri": teamHost + "/team/app"})
+	for _, bad := range [][]string{{"set-registry-host", "999999999999", "x.test"}, {"set-registry-host", side, teamHost},
+		{"set-registry-host", mgmt, "y.test"}} {
+		cmd := exec.Command(berthBinary, append(append([]string{"account"}, bad...), "--data-dir", s.DataDir)...)
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("berth account %v succeeded: %s", bad, out)
+		}
+	}
+
 	// A member account's user, even an administrator of it, may not use Organizations' management
 	// operations; it may describe its organization.
 	member := newIAMUser(t, s, sideRoot, "member-admin", nil, awsPolicyPrefix+"AdministratorAccess")
