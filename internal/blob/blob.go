@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -27,6 +28,14 @@ type Store interface {
 	// Delete removes a committed blob; deleting an absent blob is not an error.
 	Delete(ctx context.Context, dgst digest.Digest) error
 	Uploads() UploadStore
+}
+
+// Redirector is a Store whose blobs clients can fetch directly, as ECR sends layer
+// downloads to S3.
+type Redirector interface {
+	// RedirectURL returns a URL that serves the committed blob dgst to anyone who has
+	// it, for ttl.
+	RedirectURL(ctx context.Context, dgst digest.Digest, ttl time.Duration) (string, error)
 }
 
 // UploadStore holds the data of upload sessions until they are committed or aborted.
