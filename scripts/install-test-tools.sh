@@ -18,13 +18,14 @@
 #       its command `docker-registry serve` itself on a free port; the package's service is not used)
 #   * Go tools, pinned, into $GOBIN (default $(go env GOPATH)/bin):
 #       crane, oras, regctl, cosign, notation
+#       versitygw (a real S3 server for the S3 blob store's tests, internal/testutil/s3test)
 #   * the OCI distribution-spec conformance suite, pinned, built into
 #       $OCI_CONFORMANCE_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/oci-conformance)/conformance-<version>
 #     test/e2e/conformance_test.go looks for it there (and builds it the same way if it is missing).
 #
 # Cold timings on this machine kind (2 cores, empty module and build caches), from the team's bench notes:
 #   apt packages ~40 s, crane ~10 s, oras ~11 s, regctl ~15 s, cosign ~190 s, notation ~15 s,
-#   conformance ~5 s. Warm (everything present): ~1 s.
+#   versitygw ~75 s, conformance ~5 s. Warm (everything present): ~1 s.
 #
 # The Go module proxy here refuses some module versions (HTTP 403) and some version *lists*; the proxy
 # does not fall back to direct on 403. Therefore every version below is pinned exactly (never @latest),
@@ -48,6 +49,9 @@ COSIGN_VER=v2.6.5
 NOTATION_PKG=github.com/notaryproject/notation/cmd/notation
 NOTATION_MOD=github.com/notaryproject/notation
 NOTATION_VER=v1.3.2
+VERSITYGW_PKG=github.com/versity/versitygw/cmd/versitygw
+VERSITYGW_MOD=github.com/versity/versitygw
+VERSITYGW_VER=v1.8.0
 CONFORMANCE_PKG=github.com/opencontainers/distribution-spec/conformance
 CONFORMANCE_VER=v0.0.0-20260831232431-97274622c111
 # Debian package -> the commands the tests run from it. A package counts as present when it is installed
@@ -240,6 +244,7 @@ go_tool oras     "$ORAS_PKG"     "$ORAS_MOD"     "$ORAS_VER"     install
 go_tool regctl   "$REGCTL_PKG"   "$REGCTL_MOD"   "$REGCTL_VER"   install
 go_tool cosign   "$COSIGN_PKG"   "$COSIGN_MOD"   "$COSIGN_VER"   install
 go_tool notation "$NOTATION_PKG" "$NOTATION_MOD" "$NOTATION_VER" module
+go_tool versitygw "$VERSITYGW_PKG" "$VERSITYGW_MOD" "$VERSITYGW_VER" install
 install_conformance
 check_docker
 
@@ -248,7 +253,7 @@ if [ ${#MISSING[@]} -gt 0 ]; then
   exit 1
 fi
 # Final sanity check: every command the tests run must resolve now.
-for c in skopeo podman buildah containerd ctr runc newuidmap docker-registry crane oras regctl cosign notation docker; do
+for c in skopeo podman buildah containerd ctr runc newuidmap docker-registry crane oras regctl cosign notation versitygw docker; do
   command -v "$c" >/dev/null 2>&1 || die "$c is still not on PATH (looked in \$PATH and $GOBIN_DIR)"
 done
 log "all test tools present ($(( $(date +%s) - START )) s)"
