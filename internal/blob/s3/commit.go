@@ -80,7 +80,7 @@ func (p *part) add(g segment) {
 // planParts groups the segments into the parts of the blob. Segments of 5 MiB or
 // more are copied (split to at most 5 GiB each); runs of small ones are coalesced
 // into streamed parts just reaching 5 MiB, taking only what they need from the
-// front of a large neighbour, so at most about 10 MiB per part passes through memory.
+// front of a large neighbour, so less than 10 MiB per part passes through memory.
 func planParts(segs []segment) []part {
 	var parts []part
 	var pending part
@@ -99,7 +99,7 @@ func planParts(segs []segment) []part {
 			parts = append(parts, part{copy: true, segs: []segment{c}, size: c.len()})
 		}
 	}
-	for _, g := range segs {
+	for i, g := range segs {
 		if pending.size == 0 {
 			if g.len() >= minPartSize {
 				copies(g)
@@ -109,7 +109,9 @@ func planParts(segs []segment) []part {
 			continue
 		}
 		need := minPartSize - pending.size
-		if g.len()-need >= minPartSize {
+		// The rest of g can be copied if it is a valid part: 5 MiB, or anything
+		// at the very end.
+		if rest := g.len() - need; rest >= minPartSize || (i == len(segs)-1 && rest > 0) {
 			head, rest := g, g
 			head.end = g.start + need
 			rest.start = head.end

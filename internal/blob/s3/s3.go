@@ -102,9 +102,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, "")))
 	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, awsconfig.WithHTTPClient(cfg.HTTPClient))
-	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("s3 blob store: load AWS configuration: %w", err)
@@ -121,6 +118,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		if cfg.HTTPClient != nil {
+			o.HTTPClient = cfg.HTTPClient
+		}
 		// Checksums only where S3 requires them: many S3-compatible servers refuse
 		// the trailing checksums the SDK would otherwise add to every upload, and
 		// the registry verifies every blob's digest itself.

@@ -1,7 +1,19 @@
 package s3_test
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,6 +21,7 @@ import (
 	"github.com/berth-registry/berth/internal/blob/blobtest"
 	"github.com/berth-registry/berth/internal/blob/s3"
 	"github.com/berth-registry/berth/internal/testutil/s3test"
+	"github.com/opencontainers/go-digest"
 )
 
 func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
@@ -42,4 +55,360 @@ func newStore(t testing.TB, c s3test.Config, prefix string) *s3.Store {
 		t.Fatalf("s3.New: %v", err)
 	}
 	return s
+}
+
+// appendChunk appends data at offset or fails the test.
+func appendChunk(t *testing.T, s blob.UploadStore, id string, offset int64, data []byte) {
+	t.Helper()
+	n, err := s.Append(t.Context(), id, offset, bytes.NewReader(data))
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("Append(%d bytes at %d) = %d, %v", len(data), offset, n, err)
+	}
+}
+
+// randomBytes returns n reproducible pseudo-random bytes.
+func randomBytes(n int, seed byte) []byte {
+	b := make([]byte, n)
+	rand.NewChaCha8([32]byte{seed}).Read(b)
+	return b
+}
+
+// readAll reads the blob d back whole.
+func readAll(t *testing.T, s blob.Store, d digest.Digest) []byte {
+	t.Helper()
+	rc, err := s.Open(t.Context(), d)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", d, err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("read %s: %v", d, err)
+	}
+	return got
+}
+
+// filesUnder lists the files under dir, relative to it.
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("walk %s: %v", dir, err)
+	}
+	return files
+}
+
+// TestCommitOfChunksAroundASmallOne commits chunks of 8, 3 and 10 MiB: S3 refuses a
+// 3 MiB part that is not the last, so it is streamed together with the front of the
+// next chunk while the large chunks are copied on the server.
+func TestCommitOfChunksAroundASmallOne(t *testing.T) {
+	c := s3test.Start(t)
+	s := newStore(t, c, "reg")
+	sizes := []int{8 << 20, 3 << 20, 10 << 20}
+	var data []byte
+	id := blobtest.NewUploadID()
+	for i, n := range sizes {
+		chunk := randomBytes(n, byte(i))
+		appendChunk(t, s, id, int64(len(data)), chunk)
+		data = append(data, chunk...)
+	}
+	d := digest.FromBytes(data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if got := readAll(t, s, d); !bytes.Equal(got, data) {
+		t.Fatalf("the committed blob differs from the %d bytes appended (read %d bytes)", len(data), len(got))
+	}
+	// On disk: the blob at its content address under the prefix, nothing else.
+	want := filepath.Join("reg", "blobs", "sha256", d.Encoded()[:2], d.Encoded())
+	if files := filesUnder(t, c.Dir); !slices.Equal(files, []string{want}) {
+		t.Errorf("bucket holds %q, want only %q", files, want)
+	}
+}
+
+// TestCommitTruncatingAcrossChunks commits fewer bytes than appended, ending inside a
+// large chunk after a small one.
+func TestCommitTruncatingAcrossChunks(t *testing.T) {
+	s := newStore(t, s3test.Start(t), "")
+	data := randomBytes(1<<20+(12<<20), 9)
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, data[:1<<20])
+	appendChunk(t, s, id, 1<<20, data[1<<20:])
+	size := len(data) - 100
+	d := digest.FromBytes(data[:size])
+	if err := s.Commit(t.Context(), id, int64(size), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if got := readAll(t, s, d); !bytes.Equal(got, data[:size]) {
+		t.Fatalf("the committed blob differs from the first %d bytes appended", size)
+	}
+}
+
+// TestAppendCutsALargeChunk appends at an offset inside an earlier 9 MiB chunk, as
+// after a chunk whose success the registry did not record.
+func TestAppendCutsALargeChunk(t *testing.T) {
+	s := newStore(t, s3test.Start(t), "")
+	first := randomBytes(9<<20, 1)
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, first)
+	cut := int64(6<<20 + 5)
+	second := randomBytes(1000, 2)
+	appendChunk(t, s, id, cut, second)
+	want := append(slices.Clip(first[:cut]), second...)
+	if n, err := s.Size(t.Context(), id); err != nil || n != int64(len(want)) {
+		t.Fatalf("Size = %d, %v; want %d", n, err, len(want))
+	}
+	d := digest.FromBytes(want)
+	if err := s.Commit(t.Context(), id, int64(len(want)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if got := readAll(t, s, d); !bytes.Equal(got, want) {
+		t.Fatalf("the committed blob differs from the data kept")
+	}
+}
+
+// countingTransport counts the GET requests it sends.
+type countingTransport struct {
+	gets atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet {
+		c.gets.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestRangeReads reads ranges through Open and Seek, and through http.ServeContent
+// as the blob GET handler does: each contiguous read is one GET, whatever the size
+// of the reads.
+func TestRangeReads(t *testing.T) {
+	c := s3test.Start(t)
+	var tr countingTransport
+	cfg := storeConfig(c, "")
+	cfg.HTTPClient = &http.Client{Transport: &tr}
+	s, err := s3.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(3<<20+17, 3)
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, data)
+	d := digest.FromBytes(data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+
+	rc, err := s.Open(t.Context(), d)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer rc.Close()
+	if end, err := rc.Seek(0, io.SeekEnd); err != nil || end != int64(len(data)) {
+		t.Fatalf("Seek(0, SeekEnd) = %d, %v", end, err)
+	}
+	ranges := []struct{ at, n int64 }{{1 << 20, 1 << 20}, {0, 10}, {int64(len(data)) - 5, 5}, {12345, 2 << 20}}
+	for _, r := range ranges {
+		before := tr.gets.Load()
+		if _, err := rc.Seek(r.at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, r.n)
+		// Small reads, as io.Copy and ServeContent make.
+		for off := 0; off < len(got); {
+			n, err := rc.Read(got[off:min(off+32<<10, len(got))])
+			off += n
+			if err != nil && off < len(got) {
+				t.Fatalf("read at %d: %v", r.at+int64(off), err)
+			}
+		}
+		if !bytes.Equal(got, data[r.at:r.at+r.n]) {
+			t.Errorf("%d bytes at %d differ from the data", r.n, r.at)
+		}
+		if gets := tr.gets.Load() - before; gets != 1 {
+			t.Errorf("reading %d bytes at %d took %d GETs, want 1", r.n, r.at, gets)
+		}
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc, err := s.Open(r.Context(), d)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer rc.Close()
+		// Set, as the blob handler does: ServeContent would otherwise read the
+		// start of the blob to guess it.
+		w.Header().Set("Content-Type", "application/octet-stream")
+		http.ServeContent(w, r, "", time.Time{}, rc)
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL, nil)
+	req.Header.Set("Range", "bytes=1000-2999")
+	before := tr.gets.Load()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[1000:3000]) {
+		t.Errorf("ServeContent of bytes=1000-2999 = %s, %d bytes, %v; want 206 and the 2000 bytes", resp.Status, len(body), err)
+	}
+	if gets := tr.gets.Load() - before; gets != 1 {
+		t.Errorf("ServeContent of a range took %d GETs from S3, want 1", gets)
+	}
+}
+
+func TestRedirectURL(t *testing.T) {
+	s := newStore(t, s3test.Start(t), "p")
+	data := []byte("fetched straight from the bucket")
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, data)
+	d := digest.FromBytes(data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	get := func(u string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("GET presigned URL: %v", err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	u, err := s.RedirectURL(t.Context(), d, 20*time.Minute)
+	if err != nil {
+		t.Fatalf("RedirectURL: %v", err)
+	}
+	if code, body := get(u); code != http.StatusOK || !bytes.Equal(body, data) {
+		t.Errorf("GET %s = %d %q, want 200 %q", u, code, body, data)
+	}
+
+	short, err := s.RedirectURL(t.Context(), d, time.Second)
+	if err != nil {
+		t.Fatalf("RedirectURL: %v", err)
+	}
+	time.Sleep(2 * time.Second)
+	if code, _ := get(short); code != http.StatusForbidden {
+		t.Errorf("GET of a presigned URL after it expired = %d, want 403", code)
+	}
+}
+
+// TestAnotherReplicaContinuesAnUpload: nothing of an upload is kept in a Store, so a
+// second one (another replica) continues what the first started.
+func TestAnotherReplicaContinuesAnUpload(t *testing.T) {
+	c := s3test.Start(t)
+	first, second := newStore(t, c, "x"), newStore(t, c, "x")
+	data := randomBytes(6<<20, 4)
+	id := blobtest.NewUploadID()
+	appendChunk(t, first, id, 0, data[:100])
+	appendChunk(t, second, id, 100, data[100:5<<20])
+	if n, err := first.Size(t.Context(), id); err != nil || n != 5<<20 {
+		t.Fatalf("Size through the first store = %d, %v; want %d", n, err, 5<<20)
+	}
+	appendChunk(t, first, id, 5<<20, data[5<<20:])
+	d := digest.FromBytes(data)
+	if err := second.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit through the second store: %v", err)
+	}
+	if got := readAll(t, first, d); !bytes.Equal(got, data) {
+		t.Errorf("the blob read through the first store differs")
+	}
+}
+
+// flakyProxy forwards to an S3 server but answers 503 SlowDown to the first fail
+// requests, as S3 does under load.
+type flakyProxy struct {
+	next     http.Handler
+	fail     atomic.Int64
+	failures atomic.Int64
+}
+
+func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.fail.Add(-1) >= 0 {
+		p.failures.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+		return
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+func newFlakyStore(t *testing.T, c s3test.Config) (*s3.Store, *flakyProxy) {
+	t.Helper()
+	target, err := url.Parse(c.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &flakyProxy{next: httputil.NewSingleHostReverseProxy(target)}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	c.Endpoint = srv.URL
+	return newStore(t, c, ""), p
+}
+
+func TestRetriesOn503(t *testing.T) {
+	s, p := newFlakyStore(t, s3test.Start(t))
+	data := randomBytes(9<<20, 5) // a multipart chunk upload
+	id := blobtest.NewUploadID()
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"Append", func() error {
+			_, err := s.Append(t.Context(), id, 0, bytes.NewReader(data[:7<<20]))
+			return err
+		}},
+		{"Append", func() error {
+			_, err := s.Append(t.Context(), id, 7<<20, bytes.NewReader(data[7<<20:]))
+			return err
+		}},
+		{"Commit", func() error { return s.Commit(t.Context(), id, int64(len(data)), digest.FromBytes(data)) }},
+	}
+	for _, step := range steps {
+		p.fail.Store(3)
+		before := p.failures.Load()
+		if err := step.run(); err != nil {
+			t.Fatalf("%s with 3 requests failing with 503: %v", step.name, err)
+		}
+		if p.failures.Load()-before != 3 {
+			t.Fatalf("%s: the proxy failed %d requests, want 3", step.name, p.failures.Load()-before)
+		}
+	}
+	p.fail.Store(2)
+	if got := readAll(t, s, digest.FromBytes(data)); !bytes.Equal(got, data) {
+		t.Errorf("the blob read back with 503s differs")
+	}
+}
+
+// TestAppendFailingOnEveryTry: when S3 keeps failing, Append gives up with an error
+// and the upload has not changed.
+func TestAppendFailingOnEveryTry(t *testing.T) {
+	s, p := newFlakyStore(t, s3test.Start(t))
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, []byte("kept"))
+	p.fail.Store(1000)
+	n, err := s.Append(t.Context(), id, 4, bytes.NewReader(randomBytes(6<<20, 6)))
+	if err == nil || n != 0 {
+		t.Errorf("Append while S3 answers 503 = %d, %v; want 0 and an error", n, err)
+	}
+	p.fail.Store(0)
+	if size, err := s.Size(t.Context(), id); err != nil || size != 4 {
+		t.Errorf("Size after the failed Append = %d, %v; want 4", size, err)
+	}
 }
