@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/berth-registry/berth/internal/blob/fs"
 	"github.com/berth-registry/berth/internal/config"
 	"github.com/berth-registry/berth/internal/ecr"
 	"github.com/berth-registry/berth/internal/iam"
@@ -26,7 +25,8 @@ func serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the registry",
 		Long: `Run the registry: the OCI Distribution API under /v2/ on one port, with blobs on the
-local filesystem and metadata in SQLite under --data-dir.
+local filesystem (or in S3 with --blobs s3://bucket/prefix) and metadata in SQLite
+under --data-dir.
 
 Every flag can also be set with an environment variable (BERTH_ and the flag name in
 upper case with '_' for '-', e.g. BERTH_DATA_DIR) or as a key of the YAML file given
@@ -62,7 +62,6 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	metaPath, _ := cfg.MetadataPath()
-	blobsDir, _ := cfg.BlobsDir()
 	if err := os.MkdirAll(filepath.Dir(metaPath), 0o755); err != nil {
 		return fmt.Errorf("create metadata dir: %w", err)
 	}
@@ -71,7 +70,11 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	defer store.Close()
-	blobs, err := fs.New(blobsDir)
+	blobs, blobsLog, err := openBlobs(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	redirector, err := blobRedirector(cfg, blobs, log)
 	if err != nil {
 		return err
 	}
@@ -105,20 +108,24 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		Organizations: iamapi.NewOrganizations(identities, log),
 		Query:         iamapi.NewQuery(identities, log),
 	}
+	v2 := oci.New(reg, identities, log)
+	if redirector != nil {
+		v2.RedirectBlobs(redirector, blobRedirectTTL)
+	}
 	srv := server.New(server.Options{
 		Addr:            cfg.Addr,
 		TLSCert:         cfg.TLSCert,
 		TLSKey:          cfg.TLSKey,
 		AccessLog:       cfg.AccessLog,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, log, oci.New(reg, identities, log), awsAPI, reg.Ready)
+	}, log, v2, awsAPI, reg.Ready)
 	ln, err := srv.Listen()
 	if err != nil {
 		return err
 	}
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
-		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush,
+		"metadata", "sqlite:"+metaPath, blobsLog, "create_on_push", cfg.CreateOnPush,
 		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
 	if cfg.DebugAddr != "" {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,12 @@ type Config struct {
 	MasterKeyFile       string
 	DebugAddr           string
 	MinSessionDuration  time.Duration
+	S3Endpoint          string
+	S3Region            string
+	S3AccessKey         string
+	S3SecretKey         string
+	S3PathStyle         autoBool
+	BlobRedirect        bool
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -55,7 +62,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "0.0.0.0:5000", "address to listen on (host:port; port 0 picks a free port)")
 	fs.StringVar(&c.DataDir, "data-dir", "./berth-data", "directory for blobs, upload data and the SQLite database")
 	fs.StringVar(&c.Metadata, "metadata", "sqlite", `metadata store: "sqlite" (<data-dir>/metadata.db) or "sqlite:<path>"`)
-	fs.StringVar(&c.Blobs, "blobs", "filesystem", `blob store: "filesystem" (<data-dir>) or "filesystem:<dir>"`)
+	fs.StringVar(&c.Blobs, "blobs", "filesystem", `blob store: "filesystem" (<data-dir>), "filesystem:<dir>" or "s3://<bucket>[/<prefix>]"`)
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS when set with --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.BoolVar(&c.CreateOnPush, "create-on-push", true, "create a repository on its first push; when false, pushing to a missing repository fails with NAME_UNKNOWN")
@@ -73,6 +80,13 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MasterKey, "master-key", "", "base64 of the 32-byte key that seals secrets; prefer BERTH_MASTER_KEY to a flag (default: read from, or created in, --master-key-file)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "address of a separate listener for Go profiling (/debug/pprof/); off when empty — never expose it")
 	fs.DurationVar(&c.MinSessionDuration, "min-session-duration", 15*time.Minute, "shortest temporary credentials STS AssumeRole grants (AWS: 15m); lower it only to test expiry")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", "", "URL of an S3-compatible server for s3:// blobs, e.g. http://minio:9000 (default: AWS S3)")
+	fs.StringVar(&c.S3Region, "s3-region", "", "region of the s3:// bucket (default: AWS_REGION or the AWS config, then us-east-1)")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", "", "access key id for s3:// blobs (default: the AWS credential chain: environment, shared files, web identity, instance role)")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", "", "secret of --s3-access-key; prefer BERTH_S3_SECRET_KEY to a flag")
+	fs.Var(&c.S3PathStyle, "s3-path-style", "address the bucket as http://host/bucket/ rather than http://bucket.host/ (default: true when --s3-endpoint is set)")
+	fs.Lookup("s3-path-style").NoOptDefVal = "true"
+	fs.BoolVar(&c.BlobRedirect, "blob-redirect", false, "answer blob GETs on /v2/ with a 307 to a presigned S3 URL valid 20 minutes, as ECR does (s3:// blobs only)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 
@@ -176,8 +190,15 @@ func (c *Config) Validate() error {
 	if _, err := c.MetadataPath(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.BlobsDir(); err != nil {
+	if _, isS3, err := c.S3(); err != nil {
 		errs = append(errs, err)
+	} else if !isS3 {
+		if _, err := c.BlobsDir(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if (c.S3AccessKey == "") != (c.S3SecretKey == "") {
+		errs = append(errs, errors.New("s3-access-key and s3-secret-key must be set together"))
 	}
 	if c.UploadExpiry <= 0 {
 		errs = append(errs, fmt.Errorf("upload-expiry must be positive, not %s", c.UploadExpiry))
@@ -241,8 +262,57 @@ func (c *Config) BlobsDir() (string, error) {
 	case strings.HasPrefix(c.Blobs, "filesystem:") && len(c.Blobs) > len("filesystem:"):
 		return strings.TrimPrefix(c.Blobs, "filesystem:"), nil
 	}
-	return "", fmt.Errorf(`blobs %q: use "filesystem" or "filesystem:<dir>"`, c.Blobs)
+	return "", fmt.Errorf(`blobs %q: use "filesystem", "filesystem:<dir>" or "s3://<bucket>[/<prefix>]"`, c.Blobs)
 }
+
+// S3Blobs is the bucket and key prefix of --blobs s3://<bucket>[/<prefix>].
+type S3Blobs struct {
+	Bucket string
+	Prefix string
+}
+
+// S3 returns where blobs are in S3, and false if they are not.
+func (c *Config) S3() (S3Blobs, bool, error) {
+	rest, ok := strings.CutPrefix(c.Blobs, "s3://")
+	if !ok {
+		return S3Blobs{}, false, nil
+	}
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if bucket == "" {
+		return S3Blobs{}, true, fmt.Errorf("blobs %q: no bucket; use s3://<bucket>[/<prefix>]", c.Blobs)
+	}
+	return S3Blobs{Bucket: bucket, Prefix: strings.Trim(prefix, "/")}, true, nil
+}
+
+// PathStyle reports whether to address the S3 bucket as a path: as set, or when
+// an endpoint is set (S3-compatible servers rarely have per-bucket host names).
+func (c *Config) PathStyle() bool {
+	if c.S3PathStyle.set {
+		return c.S3PathStyle.v
+	}
+	return c.S3Endpoint != ""
+}
+
+// autoBool is a boolean flag whose default depends on other settings.
+type autoBool struct{ set, v bool }
+
+func (b *autoBool) String() string {
+	if !b.set {
+		return ""
+	}
+	return strconv.FormatBool(b.v)
+}
+
+func (b *autoBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.set, b.v = true, v
+	return nil
+}
+
+func (b *autoBool) Type() string { return "bool" }
 
 // Level is the parsed log level.
 func (c *Config) Level() (slog.Level, error) {

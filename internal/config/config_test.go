@@ -95,6 +95,9 @@ func TestInvalid(t *testing.T) {
 		{"bad log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
 		{"bad metadata", []string{"--metadata", "mysql://x"}, nil, "", "metadata"},
 		{"bad blobs", []string{"--blobs", "ftp://x"}, nil, "", "blobs"},
+		{"s3 without bucket", []string{"--blobs", "s3://"}, nil, "", "no bucket"},
+		{"s3 key without secret", []string{"--blobs", "s3://b", "--s3-access-key", "AKIA"}, nil, "", "s3-access-key and s3-secret-key"},
+		{"bad s3 path style", nil, map[string]string{"BERTH_S3_PATH_STYLE": "sometimes"}, "", "BERTH_S3_PATH_STYLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +112,55 @@ func TestInvalid(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got := EnvName("upload-purge-interval"); got != "BERTH_UPLOAD_PURGE_INTERVAL" {
 		t.Errorf("EnvName = %q", got)
+	}
+}
+
+func TestS3Blobs(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		file      string
+		want      S3Blobs
+		pathStyle bool
+	}{
+		{"bucket only on AWS", []string{"--blobs", "s3://layers"}, nil, "", S3Blobs{Bucket: "layers"}, false},
+		{"prefix and endpoint", []string{"--blobs", "s3://layers/berth/prod/", "--s3-endpoint", "http://minio:9000"}, nil, "",
+			S3Blobs{Bucket: "layers", Prefix: "berth/prod"}, true},
+		{"virtual hosts on an endpoint", []string{"--blobs", "s3://b", "--s3-endpoint", "http://s3.example", "--s3-path-style=false"}, nil, "",
+			S3Blobs{Bucket: "b"}, false},
+		{"path style on AWS", []string{"--blobs", "s3://b", "--s3-path-style"}, nil, "", S3Blobs{Bucket: "b"}, true},
+		{"environment", nil, map[string]string{"BERTH_BLOBS": "s3://env/p", "BERTH_S3_ENDPOINT": "http://e",
+			"BERTH_S3_ACCESS_KEY": "AK", "BERTH_S3_SECRET_KEY": "SK", "BERTH_S3_REGION": "eu-west-1", "BERTH_BLOB_REDIRECT": "true"}, "",
+			S3Blobs{Bucket: "env", Prefix: "p"}, true},
+		{"file", nil, nil, "blobs: s3://file\ns3-endpoint: http://e\ns3_path_style: false\ns3-access-key: AK\ns3-secret-key: SK\ns3-region: eu-west-1\nblob-redirect: true\n",
+			S3Blobs{Bucket: "file"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := resolve(t, tt.args, tt.env, tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := c.S3()
+			if err != nil || !ok || got != tt.want {
+				t.Errorf("S3() = %+v, %v, %v; want %+v", got, ok, err, tt.want)
+			}
+			if c.PathStyle() != tt.pathStyle {
+				t.Errorf("PathStyle() = %v, want %v", c.PathStyle(), tt.pathStyle)
+			}
+			if tt.env != nil || tt.file != "" {
+				if c.S3AccessKey != "AK" || c.S3SecretKey != "SK" || c.S3Region != "eu-west-1" || c.S3Endpoint != "http://e" || !c.BlobRedirect {
+					t.Errorf("S3 settings not applied: %+v", c)
+				}
+			}
+		})
+	}
+	c, err := resolve(t, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := c.S3(); ok || c.BlobRedirect {
+		t.Errorf("by default blobs are in S3 (%v) or redirected (%v)", ok, c.BlobRedirect)
 	}
 }

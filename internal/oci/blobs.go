@@ -21,6 +21,32 @@ func setBlobHeaders(w http.ResponseWriter, b meta.Blob) {
 }
 
 func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	if h.redirect != nil {
+		h.redirectBlob(w, r, rt)
+		return
+	}
+	h.serveBlob(w, r, rt)
+}
+
+// redirectBlob answers a blob GET with a redirect to the blob store, or serves the
+// blob itself if the store cannot give a URL.
+func (h *Handler) redirectBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	b, err := h.reg.StatBlob(r.Context(), rt.repo(), rt.ref)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	u, err := h.redirect.RedirectURL(r.Context(), b.Digest, h.redirectTTL)
+	if err != nil {
+		h.log.WarnContext(r.Context(), "blob redirect failed, serving the blob", "digest", b.Digest.String(), "err", err)
+		h.serveBlob(w, r, rt)
+		return
+	}
+	w.Header().Set("Docker-Content-Digest", b.Digest.String())
+	http.Redirect(w, r, u, http.StatusTemporaryRedirect)
+}
+
+func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	b, content, err := h.reg.OpenBlob(r.Context(), rt.repo(), rt.ref)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -29,7 +55,8 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	defer content.Close()
 	setBlobHeaders(w, b)
 	// ServeContent answers Range and conditional requests; content is an *os.File on
-	// the filesystem store, so the body goes out with sendfile.
+	// the filesystem store, so the body goes out with sendfile. The Content-Type set
+	// above spares it reading the start of the blob to guess one.
 	http.ServeContent(w, r, "", time.Time{}, content)
 }
 

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/berth-registry/berth/internal/blob"
 	"github.com/berth-registry/berth/internal/errcode"
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/registry"
@@ -19,11 +21,21 @@ type Handler struct {
 	reg  *registry.Registry
 	auth Auth
 	log  *slog.Logger
+	// redirect, if set, serves blob GETs with a redirect to a URL valid redirectTTL.
+	redirect    blob.Redirector
+	redirectTTL time.Duration
 }
 
 // New returns the /v2/ handler.
 func New(reg *registry.Registry, auth Auth, log *slog.Logger) *Handler {
 	return &Handler{reg: reg, auth: auth, log: log}
+}
+
+// RedirectBlobs makes a blob GET answer 307 Temporary Redirect to a URL of to, valid
+// for ttl, as ECR sends layer downloads to S3: the bytes then bypass the registry.
+// HEAD requests are still answered here.
+func (h *Handler) RedirectBlobs(to blob.Redirector, ttl time.Duration) {
+	h.redirect, h.redirectTTL = to, ttl
 }
 
 // route is a parsed /v2/ path.

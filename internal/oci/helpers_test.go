@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-registry/berth/internal/blob"
 	"github.com/berth-registry/berth/internal/blob/fs"
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/meta"
@@ -42,15 +43,22 @@ type testRegistry struct {
 func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 	t.Helper()
 	dir := t.TempDir()
+	blobs, err := fs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestRegistryOn(t, cfg, dir, blobs, func(*Handler) {})
+}
+
+// newTestRegistryOn is newTestRegistry with blobs in the given store and the handler
+// set up by configure.
+func newTestRegistryOn(t testing.TB, cfg registry.Config, dir string, blobs blob.Store, configure func(*Handler)) *testRegistry {
+	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "metadata.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	blobs, err := fs.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if cfg.UploadExpiry == 0 {
 		cfg.UploadExpiry = time.Hour
 	}
@@ -66,7 +74,9 @@ func newTestRegistry(t testing.TB, cfg registry.Config) *testRegistry {
 	}
 	root := iam.RootPrincipal(testAccount, "AKIATESTROOT00000001")
 	password, _ := ids.IssueToken(root)
-	srv := httptest.NewServer(New(registry.New(store, blobs, cfg, log), ids, log))
+	h := New(registry.New(store, blobs, cfg, log), ids, log)
+	configure(h)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testRegistry{t: t, srv: srv, dir: dir, keys: keys, ids: ids, store: store, root: root, password: password}
 }
