@@ -55,7 +55,7 @@ func openBlobs(ctx context.Context, cfg *config.Config) (blob.Store, slog.Attr, 
 		credentials = "static"
 	}
 	return store, slog.Group("blobs", "url", "s3://"+loc.Bucket+"/"+loc.Prefix, "endpoint", endpoint,
-		"region", cfg.S3Region, "path_style", cfg.PathStyle(), "credentials", credentials), nil
+		"region", store.Region(), "path_style", cfg.PathStyle(), "credentials", credentials), nil
 }
 
 // blobRedirector returns the store as a Redirector if --blob-redirect asks for one.

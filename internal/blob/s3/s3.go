@@ -169,11 +169,14 @@ func (s *Store) blobKey(dgst digest.Digest) (string, error) {
 	return s.root + "blobs/" + string(dgst.Algorithm()) + "/" + hex[:2] + "/" + hex, nil
 }
 
+// Region is the bucket's region, as configured or found by the AWS configuration chain.
+func (s *Store) Region() string { return s.client.Options().Region }
+
 // Uploads returns the store itself: uploads live beside the blobs.
 func (s *Store) Uploads() blob.UploadStore { return s }
 
-// Open returns a reader of a committed blob that fetches ranges on demand: seeking
-// costs nothing, and each contiguous run of reads is one GET.
+// Open returns a reader of a committed blob that fetches ranges on demand, with ctx:
+// seeking costs nothing, and each contiguous run of reads is one GET.
 func (s *Store) Open(ctx context.Context, dgst digest.Digest) (io.ReadSeekCloser, error) {
 	key, err := s.blobKey(dgst)
 	if err != nil {
