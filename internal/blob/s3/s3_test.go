@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -329,85 +332,118 @@ func TestAnotherReplicaContinuesAnUpload(t *testing.T) {
 	}
 }
 
-// flakyProxy forwards to an S3 server but answers 503 SlowDown to the first fail
-// requests, as S3 does under load.
+// flakyProxy forwards to an S3 server but answers 503 SlowDown, as S3 does under
+// load: to the first attempt of every distinct request when failFirst is set, and to
+// every request while failAll is.
 type flakyProxy struct {
-	next     http.Handler
-	fail     atomic.Int64
-	failures atomic.Int64
+	next      http.Handler
+	failFirst bool
+	failAll   atomic.Bool
+
+	mu     sync.Mutex
+	seen   map[string]bool // requests failed once
+	failed map[string]int  // operation (method and query keys) -> 503s sent
 }
 
 func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.fail.Add(-1) >= 0 {
-		p.failures.Add(1)
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+	// A retry repeats the method, URL and headers that select the data, not the
+	// signature's date.
+	req := r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("X-Amz-Copy-Source") + " " + r.Header.Get("Range")
+	q := r.URL.Query()
+	q.Del("x-id") // the SDK names some operations so
+	op := r.Method + " " + strings.Join(slices.Sorted(maps.Keys(q)), "&")
+	if r.Header.Get("X-Amz-Copy-Source") != "" {
+		op += " (copy)"
+	}
+	p.mu.Lock()
+	fail := p.failAll.Load() || (p.failFirst && !p.seen[req])
+	if fail {
+		p.seen[req] = true
+		p.failed[op]++
+	}
+	p.mu.Unlock()
+	if !fail {
+		p.next.ServeHTTP(w, r)
 		return
 	}
-	p.next.ServeHTTP(w, r)
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 }
 
-func newFlakyStore(t *testing.T, c s3test.Config) (*s3.Store, *flakyProxy) {
+func newFlakyStore(t *testing.T, c s3test.Config, failFirst bool) (*s3.Store, *flakyProxy) {
 	t.Helper()
 	target, err := url.Parse(c.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &flakyProxy{next: httputil.NewSingleHostReverseProxy(target)}
+	p := &flakyProxy{next: httputil.NewSingleHostReverseProxy(target), failFirst: failFirst,
+		seen: map[string]bool{}, failed: map[string]int{}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
 	c.Endpoint = srv.URL
 	return newStore(t, c, ""), p
 }
 
+// TestRetriesOn503: every request of a push in chunks, its commit, a read and an
+// abort fails once with 503 and succeeds when retried.
 func TestRetriesOn503(t *testing.T) {
-	s, p := newFlakyStore(t, s3test.Start(t))
-	data := randomBytes(9<<20, 5) // a multipart chunk upload
+	s, p := newFlakyStore(t, s3test.Start(t), true)
+	// 9 MiB is a multipart chunk upload; the 2 MiB chunk is streamed into a part at
+	// commit with the front of the last one.
+	sizes := []int{9 << 20, 2 << 20, 6 << 20}
+	var data []byte
 	id := blobtest.NewUploadID()
-	steps := []struct {
-		name string
-		run  func() error
-	}{
-		{"Append", func() error {
-			_, err := s.Append(t.Context(), id, 0, bytes.NewReader(data[:7<<20]))
-			return err
-		}},
-		{"Append", func() error {
-			_, err := s.Append(t.Context(), id, 7<<20, bytes.NewReader(data[7<<20:]))
-			return err
-		}},
-		{"Commit", func() error { return s.Commit(t.Context(), id, int64(len(data)), digest.FromBytes(data)) }},
+	for i, n := range sizes {
+		chunk := randomBytes(n, byte(i))
+		appendChunk(t, s, id, int64(len(data)), chunk)
+		data = append(data, chunk...)
 	}
-	for _, step := range steps {
-		p.fail.Store(3)
-		before := p.failures.Load()
-		if err := step.run(); err != nil {
-			t.Fatalf("%s with 3 requests failing with 503: %v", step.name, err)
-		}
-		if p.failures.Load()-before != 3 {
-			t.Fatalf("%s: the proxy failed %d requests, want 3", step.name, p.failures.Load()-before)
-		}
+	d := digest.FromBytes(data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
 	}
-	p.fail.Store(2)
-	if got := readAll(t, s, digest.FromBytes(data)); !bytes.Equal(got, data) {
-		t.Errorf("the blob read back with 503s differs")
+	if got := readAll(t, s, d); !bytes.Equal(got, data) {
+		t.Errorf("the blob read back differs from the data appended")
+	}
+	abandoned := blobtest.NewUploadID()
+	appendChunk(t, s, abandoned, 0, []byte("abandoned"))
+	if err := s.Abort(t.Context(), abandoned); err != nil {
+		t.Errorf("Abort: %v", err)
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, op := range []string{
+		"GET list-type&prefix",           // ListObjectsV2
+		"PUT ",                           // PutObject
+		"POST uploads",                   // CreateMultipartUpload
+		"PUT partNumber&uploadId",        // UploadPart
+		"POST uploadId",                  // CompleteMultipartUpload
+		"HEAD ",                          // HeadObject
+		"PUT partNumber&uploadId (copy)", // UploadPartCopy
+		"GET ",                           // GetObject
+		"POST delete",                    // DeleteObjects
+	} {
+		if p.failed[op] == 0 {
+			t.Errorf("no %q request was failed: %v", op, p.failed)
+		}
 	}
 }
 
 // TestAppendFailingOnEveryTry: when S3 keeps failing, Append gives up with an error
 // and the upload has not changed.
 func TestAppendFailingOnEveryTry(t *testing.T) {
-	s, p := newFlakyStore(t, s3test.Start(t))
+	s, p := newFlakyStore(t, s3test.Start(t), false)
 	id := blobtest.NewUploadID()
 	appendChunk(t, s, id, 0, []byte("kept"))
-	p.fail.Store(1000)
+	p.failAll.Store(true)
 	n, err := s.Append(t.Context(), id, 4, bytes.NewReader(randomBytes(6<<20, 6)))
 	if err == nil || n != 0 {
 		t.Errorf("Append while S3 answers 503 = %d, %v; want 0 and an error", n, err)
 	}
-	p.fail.Store(0)
+	p.failAll.Store(false)
 	if size, err := s.Size(t.Context(), id); err != nil || size != 4 {
 		t.Errorf("Size after the failed Append = %d, %v; want 4", size, err)
 	}
