@@ -3,6 +3,7 @@ package s3_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -446,5 +447,77 @@ func TestAppendFailingOnEveryTry(t *testing.T) {
 	p.failAll.Store(false)
 	if size, err := s.Size(t.Context(), id); err != nil || size != 4 {
 		t.Errorf("Size after the failed Append = %d, %v; want 4", size, err)
+	}
+}
+
+// TestInvalidUploadIDsAreRefused: an id that would reach outside its own key prefix
+// is refused by every operation, and touches nothing.
+func TestInvalidUploadIDsAreRefused(t *testing.T) {
+	c := s3test.Start(t)
+	s := newStore(t, c, "")
+	keep := blobtest.NewUploadID()
+	appendChunk(t, s, keep, 0, []byte("kept"))
+	d := digest.FromString("x")
+	ops := []struct {
+		name string
+		call func(id string) error
+	}{
+		{"Append", func(id string) error {
+			_, err := s.Append(t.Context(), id, 0, bytes.NewReader([]byte("x")))
+			return err
+		}},
+		{"Reader", func(id string) error {
+			r, err := s.Reader(t.Context(), id)
+			if err == nil {
+				r.Close()
+			}
+			return err
+		}},
+		{"Size", func(id string) error { _, err := s.Size(t.Context(), id); return err }},
+		{"Commit", func(id string) error { return s.Commit(t.Context(), id, 4, d) }},
+		{"Abort", func(id string) error { return s.Abort(t.Context(), id) }},
+	}
+	for _, op := range ops {
+		for _, id := range []string{"", ".", "..", "a/b", "../" + keep, keep + "/x", `a\b`} {
+			if err := op.call(id); err == nil {
+				t.Errorf("%s(%q) succeeded, want the id refused", op.name, id)
+			}
+		}
+	}
+	if n, err := s.Size(t.Context(), keep); err != nil || n != 4 {
+		t.Errorf("Size of the other upload = %d, %v; want 4", n, err)
+	}
+	if ups, err := s.List(t.Context()); err != nil || len(ups) != 1 || ups[0].ID != keep {
+		t.Errorf("List = %+v, %v; want only %s", ups, err, keep)
+	}
+}
+
+// TestChunksBeyondAGapAreIgnored: a chunk that does not follow the ones before it (as
+// an interrupted truncation can leave) is not part of the upload, and the next Append
+// removes it.
+func TestChunksBeyondAGapAreIgnored(t *testing.T) {
+	c := s3test.Start(t)
+	s := newStore(t, c, "")
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, []byte("hello"))
+	// versitygw keeps an object as a file at its key.
+	stray := filepath.Join(c.Dir, "uploads", id, fmt.Sprintf("%020d", 100))
+	if err := os.WriteFile(stray, []byte("stray"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Size(t.Context(), id); err != nil || n != 5 {
+		t.Fatalf("Size with a chunk beyond a gap = %d, %v; want 5", n, err)
+	}
+	appendChunk(t, s, id, 5, []byte(" world"))
+	if _, err := os.Stat(stray); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the chunk beyond the gap is still there after an Append: %v", err)
+	}
+	data := []byte("hello world")
+	d := digest.FromBytes(data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), d); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if got := readAll(t, s, d); !bytes.Equal(got, data) {
+		t.Errorf("blob = %q, want %q", got, data)
 	}
 }
