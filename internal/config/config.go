@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -196,6 +197,9 @@ func (c *Config) Validate() error {
 		if _, err := c.BlobsDir(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if u, err := url.Parse(c.S3Endpoint); c.S3Endpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("s3-endpoint %q: want a URL such as http://minio:9000", c.S3Endpoint))
 	}
 	if (c.S3AccessKey == "") != (c.S3SecretKey == "") {
 		errs = append(errs, errors.New("s3-access-key and s3-secret-key must be set together"))

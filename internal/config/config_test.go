@@ -97,6 +97,7 @@ func TestInvalid(t *testing.T) {
 		{"bad blobs", []string{"--blobs", "ftp://x"}, nil, "", "blobs"},
 		{"s3 without bucket", []string{"--blobs", "s3://"}, nil, "", "no bucket"},
 		{"s3 key without secret", []string{"--blobs", "s3://b", "--s3-access-key", "AKIA"}, nil, "", "s3-access-key and s3-secret-key"},
+		{"s3 endpoint without scheme", []string{"--blobs", "s3://b", "--s3-endpoint", "minio:9000"}, nil, "", "s3-endpoint"},
 		{"bad s3 path style", nil, map[string]string{"BERTH_S3_PATH_STYLE": "sometimes"}, "", "BERTH_S3_PATH_STYLE"},
 	}
 	for _, tt := range tests {
