@@ -9,7 +9,8 @@
 //
 //	func TestMain(m *testing.M) { os.Exit(s3test.Main(m)) }
 //
-// Without it the server still dies with the test binary, but its directory stays.
+// Without it the server still dies with the test binary, but its directory stays until
+// the next test binary that starts a server removes it.
 package s3test
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,6 +137,7 @@ func start() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeLeftovers()
 	var errs []error
 	// A free port found by listening can be taken before versitygw binds it: try again.
 	for range 3 {
@@ -148,7 +151,7 @@ func start() (*server, error) {
 }
 
 func startOnce(bin string) (*server, error) {
-	root, err := os.MkdirTemp("", "berth-s3test-")
+	root, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +196,21 @@ func startOnce(bin string) (*server, error) {
 		return nil, fmt.Errorf("versitygw on %s: %w; its output:\n%s", s.addr, err, out)
 	}
 	return s, nil
+}
+
+// dirPrefix starts the name of a server's directory, followed by the test binary's pid.
+const dirPrefix = "berth-s3test-"
+
+// removeLeftovers removes the directories of servers whose test binary is gone
+// without running Main (killed, or a package without TestMain).
+func removeLeftovers() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), dirPrefix), "-")
+		if pid, err := strconv.Atoi(pidText); err == nil && pid != os.Getpid() && !alive(pid) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 func freeAddr() (string, error) {
