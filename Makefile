@@ -1,7 +1,7 @@
 # berth — build and test entry points. CI runs `.ci/run`, which runs `make test`.
 #
 #   make test    install the pinned test tools, vet, gofmt check, unit tests, end-to-end tests
-#   make unit    vet, gofmt check, unit tests (no external tools needed)
+#   make unit    vet, gofmt check, unit tests (the S3 tests need versitygw: `make tools` installs it)
 #   make build   bin/berth
 #   make e2e     install the test tools, then the end-to-end tests only (test/e2e)
 #   make bench   benchmarks of internal/... (3 iterations each)
