@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth-registry/berth/internal/awsproto"
@@ -24,9 +25,10 @@ import (
 // client speaks the registry API with plain net/http, so the client side stays cheap. auth,
 // when set, is sent as the Authorization header of every /v2 request (berth: Basic AWS:<token>).
 type client struct {
-	base string // scheme://host:port
-	auth string
-	hc   *http.Client
+	bases []string // scheme://host:port of each replica; requests go round-robin
+	next  atomic.Uint64
+	auth  string
+	hc    *http.Client
 }
 
 func newHTTPClient(conns int) *http.Client {
@@ -42,11 +44,22 @@ func newHTTPClient(conns int) *http.Client {
 	}}
 }
 
-func newClient(base, auth string) *client {
-	return &client{base: strings.TrimRight(base, "/"), auth: auth, hc: newHTTPClient(256)}
+func newClient(auth string, bases ...string) *client {
+	c := &client{auth: auth, hc: newHTTPClient(256)}
+	for _, b := range bases {
+		c.bases = append(c.bases, strings.TrimRight(b, "/"))
+	}
+	return c
 }
 
-func (c *client) url(path string) string { return c.base + path }
+// url is path on the next replica: with several, no two requests in a row (not even those
+// of one upload) go to the same one, as behind a load balancer without sticky sessions.
+func (c *client) url(path string) string {
+	if len(c.bases) == 1 {
+		return c.bases[0] + path
+	}
+	return c.bases[(c.next.Add(1)-1)%uint64(len(c.bases))] + path
+}
 
 func (c *client) do(ctx context.Context, method, target string, body io.Reader, size int64, hdr map[string]string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, body)

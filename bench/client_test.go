@@ -105,7 +105,7 @@ func TestClientPushesPullsAndLists(t *testing.T) {
 	const auth = "Basic QVdTOnNlY3JldA=="
 	f, srv := newFakeRegistry(t, auth)
 	defer srv.Close()
-	c := newClient(srv.URL, auth)
+	c := newClient(auth, srv.URL)
 	ctx := context.Background()
 	rnd := newRand()
 	shared := randomBytes(rnd, 10000)
@@ -140,7 +140,7 @@ func TestClientPushesPullsAndLists(t *testing.T) {
 	if err != nil || items != 5 || pages != 3 {
 		t.Errorf("listAll = %d items in %d pages, %v; want 5 in 3", items, pages, err)
 	}
-	if err := newClient(srv.URL, "").ping(ctx); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := newClient("", srv.URL).ping(ctx); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("ping without credentials = %v, want a 401 error", err)
 	}
 }

@@ -198,8 +198,10 @@ func (b *benchmark) runTarget(ctx context.Context, run int, target string) {
 		b.rep.addResult(res)
 	}
 	newRunner(cfg, srv, run, b.log, emit).runAll(ctx)
-	if _, _, hwm, err := procSample(srv.pid()); err == nil {
-		rec.VmHWMKiB = hwm
+	for _, pid := range srv.pids() {
+		if _, _, hwm, err := procSample(pid); err == nil {
+			rec.VmHWMKiB = max(rec.VmHWMKiB, hwm)
+		}
 	}
 	if srv.exited() {
 		rec.Error = fmt.Sprintf("exited during the run: %v\n%s", srv.waitErr, srv.logTail(20))

@@ -76,24 +76,37 @@ func procSample(pid int) (cpu float64, rss, hwm int64, err error) {
 	return cpu, rss, hwm, nil
 }
 
-// monitor samples a server process during one measurement: its CPU time from start to
-// finish and its VmRSS every 100 ms.
+// monitor samples a server's processes (one, or each replica) during one measurement: their
+// CPU time from start to finish and their VmRSS every 100 ms. CPU adds up over the
+// processes; RSS is that of the largest.
 type monitor struct {
-	pid        int
+	pids       []int
 	cpu0       float64
 	peak       atomic.Int64
 	stop, done chan struct{}
 }
 
-func startMonitor(pid int) *monitor {
-	m := &monitor{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
-	m.cpu0, _, _, _ = procSample(pid)
+// sample is the processes' CPU seconds summed, and the largest VmRSS and VmHWM.
+func sample(pids []int) (cpu float64, rss, hwm int64, err error) {
+	for _, pid := range pids {
+		c, r, h, e := procSample(pid)
+		if e != nil {
+			return 0, 0, 0, e
+		}
+		cpu, rss, hwm = cpu+c, max(rss, r), max(hwm, h)
+	}
+	return cpu, rss, hwm, nil
+}
+
+func startMonitor(pids ...int) *monitor {
+	m := &monitor{pids: pids, stop: make(chan struct{}), done: make(chan struct{})}
+	m.cpu0, _, _, _ = sample(pids)
 	go func() {
 		defer close(m.done)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if _, rss, _, err := procSample(pid); err == nil && rss > m.peak.Load() {
+			if _, rss, _, err := sample(pids); err == nil && rss > m.peak.Load() {
 				m.peak.Store(rss)
 			}
 			select {
@@ -110,7 +123,7 @@ func startMonitor(pid int) *monitor {
 func (m *monitor) finish(res *result) {
 	close(m.stop)
 	<-m.done
-	cpu, rss, hwm, err := procSample(m.pid)
+	cpu, rss, hwm, err := sample(m.pids)
 	if err != nil {
 		return
 	}

@@ -37,7 +37,7 @@ type runner struct {
 }
 
 func newRunner(cfg *config, srv *server, run int, log io.Writer, emit func(*result)) *runner {
-	return &runner{cfg: cfg, srv: srv, c: newClient(srv.base, srv.auth), run: run, log: log, emit: emit,
+	return &runner{cfg: cfg, srv: srv, c: newClient(srv.auth, srv.bases()...), run: run, log: log, emit: emit,
 		rnd: newRand(), repos: map[string]int{}}
 }
 
@@ -96,7 +96,7 @@ func (r *runner) newResult(scenario, row, params string, setup bool) *result {
 func (r *runner) measure(scenario, row, params string, setup bool, fn func() *recorder) *result {
 	runtime.GC()
 	res := r.newResult(scenario, row, params, setup)
-	m := startMonitor(r.srv.pid())
+	m := startMonitor(r.srv.pids()...)
 	cpu0, host0 := selfCPU(), hostBusy()
 	t0 := time.Now()
 	rec := fn()

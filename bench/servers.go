@@ -38,9 +38,29 @@ type server struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error
+	// replicas are the other berth processes of a cluster target, serving the same
+	// registry; cleanup stops what they share (PostgreSQL, S3), after them.
+	replicas []*server
+	cleanup  func()
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
+// pids are the server's processes: itself and its other replicas.
+func (s *server) pids() []int {
+	pids := []int{s.cmd.Process.Pid}
+	for _, r := range s.replicas {
+		pids = append(pids, r.cmd.Process.Pid)
+	}
+	return pids
+}
+
+// bases are the URLs of the server and its other replicas.
+func (s *server) bases() []string {
+	bases := []string{s.base}
+	for _, r := range s.replicas {
+		bases = append(bases, r.base)
+	}
+	return bases
+}
 
 func (s *server) exited() bool {
 	select {
@@ -231,6 +251,14 @@ func (s *server) waitHTTP(ctx context.Context, path string, deadline time.Time) 
 
 // stop sends SIGTERM, waits, then SIGKILL if needed, and deletes the data dir.
 func (s *server) stop() {
+	for _, r := range s.replicas {
+		r.stop()
+	}
+	defer func() {
+		if s.cleanup != nil {
+			s.cleanup()
+		}
+	}()
 	if !s.exited() {
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		select {

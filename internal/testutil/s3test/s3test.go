@@ -49,19 +49,20 @@ type Config struct {
 	Dir string
 }
 
-// server is the one versitygw of the test binary. It is package state because a
-// test binary has no other place to share one process among its tests.
-type server struct {
+// Server is a running versitygw.
+type Server struct {
 	cmd  *exec.Cmd
 	root string // temp dir: data/ holds the buckets, versitygw.log the output
 	addr string
 }
 
-func (s *server) dataDir() string { return filepath.Join(s.root, "data") }
+func (s *Server) dataDir() string { return filepath.Join(s.root, "data") }
 
+// shared is the one versitygw of the test binary. It is package state because a test
+// binary has no other place to share one process among its tests.
 var (
 	once     sync.Once
-	shared   *server
+	shared   *Server
 	startErr error
 	buckets  atomic.Int64
 )
@@ -74,33 +75,47 @@ func Start(t testing.TB) Config {
 	if startErr != nil {
 		t.Fatalf("s3test: %v", startErr)
 	}
+	c, err := shared.NewBucket()
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(c.Dir) })
+	return c
+}
+
+// StartServer starts a versitygw of its own, for programs that are not tests (the
+// benchmark). Stop it with Stop.
+func StartServer() (*Server, error) { return start() }
+
+// NewBucket creates a new, empty bucket.
+func (s *Server) NewBucket() (Config, error) {
 	// A directory is a bucket to the posix backend.
 	bucket := fmt.Sprintf("berth-test-%d", buckets.Add(1))
-	dir := filepath.Join(shared.dataDir(), bucket)
+	dir := filepath.Join(s.dataDir(), bucket)
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatalf("s3test: create bucket: %v", err)
+		return Config{}, fmt.Errorf("create bucket: %w", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	return Config{
-		Endpoint:  "http://" + shared.addr,
+		Endpoint:  "http://" + s.addr,
 		Region:    Region,
 		AccessKey: AccessKey,
 		SecretKey: SecretKey,
 		Bucket:    bucket,
 		Dir:       dir,
-	}
+	}, nil
 }
 
 // Main runs the tests, then stops the server and removes its directory.
 func Main(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
-		shared.stop()
+		shared.Stop()
 	}
 	return code
 }
 
-func (s *server) stop() {
+// Stop kills the server and removes its data.
+func (s *Server) Stop() {
 	if s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
 	}
@@ -132,7 +147,7 @@ func Binary() (string, error) {
 		strings.Join(dirs, ", "))
 }
 
-func start() (*server, error) {
+func start() (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -150,12 +165,12 @@ func start() (*server, error) {
 	return nil, errors.Join(errs...)
 }
 
-func startOnce(bin string) (*server, error) {
+func startOnce(bin string) (*Server, error) {
 	root, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	s := &server{root: root}
+	s := &Server{root: root}
 	if err := os.Mkdir(s.dataDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -192,7 +207,7 @@ func startOnce(bin string) (*server, error) {
 	}
 	if err := waitReady(s.addr, exited); err != nil {
 		out, _ := os.ReadFile(filepath.Join(root, "versitygw.log"))
-		s.stop()
+		s.Stop()
 		return nil, fmt.Errorf("versitygw on %s: %w; its output:\n%s", s.addr, err, out)
 	}
 	return s, nil
