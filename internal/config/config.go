@@ -47,6 +47,7 @@ type Config struct {
 	MasterKeyFile       string
 	DebugAddr           string
 	MinSessionDuration  time.Duration
+	EncryptionAtRest    string
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -73,6 +74,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MasterKey, "master-key", "", "base64 of the 32-byte key that seals secrets; prefer BERTH_MASTER_KEY to a flag (default: read from, or created in, --master-key-file)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "address of a separate listener for Go profiling (/debug/pprof/); off when empty — never expose it")
 	fs.DurationVar(&c.MinSessionDuration, "min-session-duration", 15*time.Minute, "shortest temporary credentials STS AssumeRole grants (AWS: 15m); lower it only to test expiry")
+	fs.StringVar(&c.EncryptionAtRest, "encryption-at-rest", "berth", `who encrypts AES256 repositories at rest: "berth" (berth encrypts every blob and manifest) or "storage" (trust the storage's own encryption, e.g. S3 SSE or an encrypted disk: AES256 blobs are stored as they are; KMS repositories are still encrypted by berth)`)
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 
@@ -202,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinSessionDuration < time.Second || c.MinSessionDuration > time.Hour {
 		errs = append(errs, fmt.Errorf("min-session-duration must be between 1s and 1h, not %s", c.MinSessionDuration))
+	}
+	if c.EncryptionAtRest != "berth" && c.EncryptionAtRest != "storage" {
+		errs = append(errs, fmt.Errorf("encryption-at-rest %q: use berth or storage", c.EncryptionAtRest))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: use text or json", c.LogFormat))

@@ -83,11 +83,9 @@ func (h *Handler) createRepository(c *call) (any, error) {
 		if err := encryptionInput(e); err != nil {
 			return nil, err
 		}
+		// The registry resolves kmsKey (or, without one, the account's AWS managed key
+		// for ECR) to the key's ARN.
 		settings.EncryptionType, settings.KMSKey = e.EncryptionType, e.KMSKey
-		if e.EncryptionType != "AES256" && e.KMSKey == "" {
-			// As ECR does with the account's AWS managed key for ECR.
-			settings.KMSKey = "arn:aws:kms:" + h.region + ":" + rr.Registry + ":alias/aws/ecr"
-		}
 	}
 	tags, err := tagsInput(in.Tags)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/berth-registry/berth/internal/blob"
+	"github.com/berth-registry/berth/internal/blob/encrypt"
 	"github.com/berth-registry/berth/internal/errcode"
 	"github.com/berth-registry/berth/internal/meta"
 	"github.com/opencontainers/go-digest"
@@ -47,7 +48,7 @@ func (r *Registry) OpenBlob(ctx context.Context, rr RepoRef, dgstText string) (m
 		return meta.Blob{}, nil, internal(err)
 	}
 	if err != nil {
-		return meta.Blob{}, nil, internal(err)
+		return meta.Blob{}, nil, keyFailure(err) // a disabled KMS key is the client's to fix
 	}
 	return b, content, nil
 }
@@ -110,8 +111,17 @@ func (r *Registry) MountBlob(ctx context.Context, rr RepoRef, dgstText, from str
 			}
 			return meta.Blob{}, false, nil // a missing or invalid source: upload instead
 		}
+		if keyRef(src) != keyRef(repo) {
+			// As in ECR, a mount happens only between repositories encrypted with the
+			// same key; otherwise the client uploads the blob under its repository's key.
+			return meta.Blob{}, false, nil
+		}
 		b, err = r.meta.RepositoryBlob(ctx, src.ID, dgst)
 	} else {
+		if keyRef(repo) != encrypt.AES256 {
+			// A mount from any repository cannot tell which key the source has.
+			return meta.Blob{}, false, nil
+		}
 		b, err = r.meta.FindBlob(ctx, rr.Registry, dgst)
 	}
 	if errors.Is(err, meta.ErrNotFound) {

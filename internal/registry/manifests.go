@@ -201,8 +201,12 @@ func (r *Registry) payload(ctx context.Context, m meta.Manifest) ([]byte, error)
 	if err != nil {
 		return nil, internal(err)
 	}
-	r.manifests.put(m.Digest, full.Payload)
-	return full.Payload, nil
+	p, err := r.openManifest(ctx, m.Digest, full.Payload)
+	if err != nil {
+		return nil, err
+	}
+	r.manifests.put(m.Digest, p)
+	return p, nil
 }
 
 func digests(ds []manifest.Descriptor) []digest.Digest {

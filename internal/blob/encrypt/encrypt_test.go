@@ -206,3 +206,34 @@ func clip(b []byte) []byte {
 	}
 	return b
 }
+
+func TestSealPayload(t *testing.T) {
+	keys, err := encrypt.NewKeys(newMaster(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"schemaVersion":2,"PLAINTEXT-MARKER":true}`)
+	ad := []byte("sha256:abc")
+	sealed, err := encrypt.SealPayload(t.Context(), keys, encrypt.AES256, payload, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("PLAINTEXT-MARKER")) || !encrypt.IsSealed(sealed) {
+		t.Errorf("sealed payload shows its plaintext or lacks the magic: %q", sealed)
+	}
+	got, err := encrypt.OpenPayload(t.Context(), keys, sealed, ad)
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("OpenPayload = %q, %v", got, err)
+	}
+	if _, err := encrypt.OpenPayload(t.Context(), keys, sealed, []byte("sha256:other")); err == nil {
+		t.Errorf("OpenPayload with other associated data succeeded")
+	}
+	tampered := bytes.Clone(sealed)
+	tampered[len(tampered)-1] ^= 1
+	if _, err := encrypt.OpenPayload(t.Context(), keys, tampered, ad); err == nil {
+		t.Errorf("OpenPayload of a tampered payload succeeded")
+	}
+	if got, err := encrypt.OpenPayload(t.Context(), keys, payload, ad); err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("OpenPayload of a plaintext payload = %q, %v; want it as it is", got, err)
+	}
+}
