@@ -74,6 +74,9 @@ type Options struct {
 	// encryption (S3 SSE, an encrypted disk) is trusted, and blobs keep the fast paths
 	// of their store (sendfile, redirects). Uploads under a KMS key are still encrypted.
 	PlaintextAES256 bool
+	// DefaultKey is the key of uploads created without one in their context (default
+	// AES256).
+	DefaultKey string
 	// CacheSize bounds the unwrapped data keys kept (default 4096), each for CacheTTL
 	// (default one minute).
 	CacheSize int
@@ -98,6 +101,9 @@ var (
 func New(base blob.Store, keys Keys, opts Options) *Store {
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 4096
+	}
+	if opts.DefaultKey == "" {
+		opts.DefaultKey = AES256
 	}
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = time.Minute
@@ -232,7 +238,7 @@ func (x *xorReader) Read(p []byte) (int, error) {
 }
 
 // Append writes r after the first offset bytes of the upload, encrypted under the key
-// of the upload's header, or, at offset 0, under the key of ctx (WithKey; AES256 if
+// of the upload's header, or, at offset 0, under the key of ctx (WithKey; DefaultKey if
 // none).
 func (s *Store) Append(ctx context.Context, id string, offset int64, r io.Reader) (int64, error) {
 	if offset == 0 {
@@ -256,7 +262,7 @@ func (s *Store) Append(ctx context.Context, id string, offset int64, r io.Reader
 func (s *Store) create(ctx context.Context, id string, r io.Reader) (int64, error) {
 	ref, ok := KeyFrom(ctx)
 	if !ok {
-		ref = AES256
+		ref = s.opts.DefaultKey
 	}
 	if ref == AES256 && s.opts.PlaintextAES256 {
 		return s.base.Uploads().Append(ctx, id, 0, r)
