@@ -3,6 +3,7 @@ package kms_test
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,14 +197,26 @@ func TestBlobsUnderAKMSKey(t *testing.T) {
 	if err := store.Commit(t.Context(), id, int64(len(data)), d); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := os.ReadFile(filepath.Join(root, "blobs", "sha256", d.Encoded()[:2], d.Encoded()))
+	// Under a KMS key the blob lives at an address of its own, not at its digest.
+	if _, err := os.Stat(filepath.Join(root, "blobs", "sha256", d.Encoded()[:2], d.Encoded())); !os.IsNotExist(err) {
+		t.Errorf("a blob under a KMS key is stored at its digest: %v", err)
+	}
+	addr := encrypt.Address(d, arn)
+	stored, err := os.ReadFile(filepath.Join(root, "blobs", "sha256", addr.Encoded()[:2], addr.Encoded()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(stored, []byte("KMS-PLAINTEXT")) || !bytes.Contains(stored[:encrypt.HeaderSize], []byte(arn)) {
 		t.Errorf("the stored blob shows its plaintext, or its header does not name the key %s", arn)
 	}
-	rc, err := store.Open(t.Context(), d)
+	// Only under its key: the blob does not exist for AES256.
+	if _, err := store.Stat(t.Context(), d); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Stat under AES256 of a blob under a KMS key: %v, want ErrNotFound", err)
+	}
+	if n, err := store.Stat(ctx, d); err != nil || n != int64(len(data)) {
+		t.Errorf("Stat under its key = %d, %v; want %d", n, err, len(data))
+	}
+	rc, err := store.Open(ctx, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +229,7 @@ func TestBlobsUnderAKMSKey(t *testing.T) {
 	if err := s.SetEnabled(t.Context(), acct, k.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if rc, err := store.Open(t.Context(), d); err == nil {
+	if rc, err := store.Open(ctx, d); err == nil {
 		rc.Close()
 		t.Errorf("Open of a blob whose KMS key is disabled succeeded")
 	} else {

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/berth-registry/berth/internal/blob"
-	"github.com/berth-registry/berth/internal/blob/encrypt"
 	"github.com/berth-registry/berth/internal/errcode"
 	"github.com/berth-registry/berth/internal/meta"
 	"github.com/opencontainers/go-digest"
@@ -38,11 +37,23 @@ func (r *Registry) repositoryBlob(ctx context.Context, repo meta.Repository, dgs
 
 // OpenBlob returns a blob's metadata and content. The caller closes the content.
 func (r *Registry) OpenBlob(ctx context.Context, rr RepoRef, dgstText string) (meta.Blob, io.ReadSeekCloser, error) {
-	b, err := r.StatBlob(ctx, rr, dgstText)
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, nil, err
 	}
-	content, err := r.blobs.Open(ctx, b.Digest)
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return meta.Blob{}, nil, err
+	}
+	b, err := r.repositoryBlob(ctx, repo, dgst)
+	if err != nil {
+		return meta.Blob{}, nil, err
+	}
+	// Data keys are cached: a disabled key must stop pulls all the same.
+	if err := r.checkKey(ctx, repo); err != nil {
+		return meta.Blob{}, nil, err
+	}
+	content, err := r.blobs.Open(blobContext(ctx, repo), b.Digest)
 	if errors.Is(err, blob.ErrNotFound) {
 		// The metadata says it exists but the bytes are gone: a broken store, not a client error.
 		return meta.Blob{}, nil, internal(err)
@@ -113,16 +124,23 @@ func (r *Registry) MountBlob(ctx context.Context, rr RepoRef, dgstText, from str
 		}
 		if keyRef(src) != keyRef(repo) {
 			// As in ECR, a mount happens only between repositories encrypted with the
-			// same key; otherwise the client uploads the blob under its repository's key.
+			// same key; otherwise the client uploads the blob under its repository's key
+			// (the blob store keeps a blob once per key).
 			return meta.Blob{}, false, nil
 		}
 		b, err = r.meta.RepositoryBlob(ctx, src.ID, dgst)
 	} else {
-		if keyRef(repo) != encrypt.AES256 {
-			// A mount from any repository cannot tell which key the source has.
-			return meta.Blob{}, false, nil
-		}
 		b, err = r.meta.FindBlob(ctx, rr.Registry, dgst)
+		if err == nil {
+			// The repository holding it may have another key: mount only if the
+			// bytes exist under this repository's key.
+			if _, serr := r.blobs.Stat(blobContext(ctx, repo), dgst); serr != nil {
+				if errors.Is(serr, blob.ErrNotFound) {
+					return meta.Blob{}, false, nil
+				}
+				return meta.Blob{}, false, keyFailure(serr)
+			}
+		}
 	}
 	if errors.Is(err, meta.ErrNotFound) {
 		return meta.Blob{}, false, nil

@@ -131,3 +131,16 @@ func keyFailure(err error) error {
 	}
 	return internal(err)
 }
+
+// checkKey refuses reads of a KMS repository whose key cannot be used (disabled), as
+// ECR does; caches of data keys and plaintext manifests must not outlive that.
+func (r *Registry) checkKey(ctx context.Context, repo meta.Repository) error {
+	ref := keyRef(repo)
+	if ref == encrypt.AES256 || r.cfg.Encryption.KMS == nil {
+		return nil
+	}
+	if _, err := r.cfg.Encryption.KMS.RepositoryKey(ctx, repo.RegistryID, ref); err != nil {
+		return keyFailure(err)
+	}
+	return nil
+}

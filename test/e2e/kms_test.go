@@ -178,6 +178,28 @@ func TestKMSCLI(t *testing.T) {
 				t.Errorf("%s: the manifest pulled back differs", repo)
 			}
 		}
+		// A disabled key stops pulls of its repositories at once (ECR: KmsError), and of nothing else.
+		cli.do(t, "kms", "disable-key", "--key-id", id)
+		layerDigest := sha256Digest(layer)
+		for _, path := range []string{"/v2/kms/by-alias/blobs/" + layerDigest, "/v2/kms/by-alias/manifests/v1"} {
+			req, _ := http.NewRequest(http.MethodGet, reg.url("%s", path), nil)
+			req.Header.Set("Accept", mtOCIManifest)
+			if resp, body := reg.do(t, req); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("GET %s with the key disabled: %s, want 403", path, httpErr(resp, body))
+			}
+		}
+		got := cli.obj(t, "batch-get-image", "--repository-name", "kms/by-alias", "--image-ids", "imageTag=v1")
+		if fmt.Sprint(at(got, "failures.0.failureCode")) != "KmsError" {
+			t.Errorf("batch-get-image with the key disabled: %v, want the failure KmsError", got)
+		}
+		if got := reg.getBlob(t, "plain/aes", layerDigest); !bytes.Equal(got, layer) {
+			t.Errorf("the AES256 repository's copy of the layer is not served while the KMS key is disabled")
+		}
+		cli.do(t, "kms", "enable-key", "--key-id", id)
+		if got := reg.getBlob(t, "kms/by-alias", layerDigest); !bytes.Equal(got, layer) {
+			t.Errorf("the layer is not served again after enable-key")
+		}
+
 		// (The marker is in a layer's annotations: a manifest's own annotations are metadata columns,
 		// stored as they are, like its media type and subject.)
 		if files := filesContaining(t, s.DataDir, []byte(marker)); len(files) > 0 {

@@ -26,6 +26,14 @@
 // continue under the key in the upload's header, so any replica can continue any
 // upload. Unwrapped data keys are cached for a short while, so pulls do not unwrap on
 // every request.
+//
+// Blobs are content-addressed per key: the base store keeps a blob under AES256 at its
+// digest, and a blob under a KMS key at an address derived from the digest and the
+// key's ARN (Address). Open, Stat and Delete find a blob under the key of their context
+// (WithKey, as for uploads). So a KMS key protects exactly the blobs of its
+// repositories: disabling it makes them unreadable and nothing else, and no repository
+// under another key (of another account, say) can replace, re-encrypt or make
+// unreadable the bytes a KMS repository serves. Deduplication works within one key.
 package encrypt
 
 import (
@@ -66,6 +74,27 @@ func WithKey(ctx context.Context, ref string) context.Context {
 func KeyFrom(ctx context.Context) (string, bool) {
 	ref, ok := ctx.Value(keyCtx{}).(string)
 	return ref, ok && ref != ""
+}
+
+// Address is where the base store keeps blob dgst under key ref: dgst itself under
+// AES256 (and for plaintext blobs), else a digest of the same algorithm over the
+// digest and the key's ARN.
+func Address(dgst digest.Digest, ref string) digest.Digest {
+	alg := dgst.Algorithm()
+	if ref == AES256 || !alg.Available() || dgst.Validate() != nil {
+		return dgst // an invalid digest is the base store's to refuse
+	}
+	h := alg.Hash()
+	io.WriteString(h, "berth blob under key\x00"+ref+"\x00"+dgst.String())
+	return digest.NewDigest(alg, h)
+}
+
+// ref is the key of ctx, or the default.
+func (s *Store) ref(ctx context.Context) string {
+	if ref, ok := KeyFrom(ctx); ok {
+		return ref
+	}
+	return s.opts.DefaultKey
 }
 
 // Options configure a Store.
@@ -260,10 +289,7 @@ func (s *Store) Append(ctx context.Context, id string, offset int64, r io.Reader
 
 // create (re)starts upload id with r.
 func (s *Store) create(ctx context.Context, id string, r io.Reader) (int64, error) {
-	ref, ok := KeyFrom(ctx)
-	if !ok {
-		ref = s.opts.DefaultKey
-	}
+	ref := s.ref(ctx)
 	if ref == AES256 && s.opts.PlaintextAES256 {
 		return s.base.Uploads().Append(ctx, id, 0, r)
 	}
@@ -336,17 +362,17 @@ func (s *Store) Size(ctx context.Context, id string) (int64, error) {
 	return n, nil
 }
 
-// Commit makes the first size content bytes of the upload the blob dgst: the base
-// store's commit of header and ciphertext as they are.
+// Commit makes the first size content bytes of the upload the blob dgst under the
+// upload's key: the base store's commit of header and ciphertext as they are.
 func (s *Store) Commit(ctx context.Context, id string, size int64, dgst digest.Digest) error {
-	_, enc, err := s.uploadHeader(ctx, id)
+	h, enc, err := s.uploadHeader(ctx, id)
 	if err != nil {
 		return err
 	}
-	if enc {
-		size += HeaderSize
+	if !enc {
+		return s.base.Uploads().Commit(ctx, id, size, dgst)
 	}
-	return s.base.Uploads().Commit(ctx, id, size, dgst)
+	return s.base.Uploads().Commit(ctx, id, size+HeaderSize, Address(dgst, h.ref))
 }
 
 // Abort removes an upload.
@@ -355,18 +381,19 @@ func (s *Store) Abort(ctx context.Context, id string) error { return s.base.Uplo
 // List lists the uploads.
 func (s *Store) List(ctx context.Context) ([]blob.Upload, error) { return s.base.Uploads().List(ctx) }
 
-// Delete removes a blob.
+// Delete removes a blob under the key of ctx.
 func (s *Store) Delete(ctx context.Context, dgst digest.Digest) error {
-	return s.base.Delete(ctx, dgst)
+	return s.base.Delete(ctx, Address(dgst, s.ref(ctx)))
 }
 
-// Stat returns the content size of a blob.
+// Stat returns the content size of a blob under the key of ctx.
 func (s *Store) Stat(ctx context.Context, dgst digest.Digest) (int64, error) {
-	n, err := s.base.Stat(ctx, dgst)
+	addr := Address(dgst, s.ref(ctx))
+	n, err := s.base.Stat(ctx, addr)
 	if err != nil || n < HeaderSize {
 		return n, err
 	}
-	rc, err := s.base.Open(ctx, dgst)
+	rc, err := s.base.Open(ctx, addr)
 	if err != nil {
 		return 0, err
 	}
@@ -381,10 +408,10 @@ func (s *Store) Stat(ctx context.Context, dgst digest.Digest) (int64, error) {
 	return n, nil
 }
 
-// Open returns a blob's content, decrypted as it is read. A plaintext blob is the base
-// store's reader itself (an *os.File for fs: sendfile).
+// Open returns the content of a blob under the key of ctx, decrypted as it is read. A
+// plaintext blob is the base store's reader itself (an *os.File for fs: sendfile).
 func (s *Store) Open(ctx context.Context, dgst digest.Digest) (io.ReadSeekCloser, error) {
-	rc, err := s.base.Open(ctx, dgst)
+	rc, err := s.base.Open(ctx, Address(dgst, s.ref(ctx)))
 	if err != nil {
 		return nil, err
 	}
