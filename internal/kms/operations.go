@@ -194,23 +194,49 @@ func (h *Handler) setEnabled(c *call, enabled bool) (any, error) {
 func (h *Handler) enableKey(c *call) (any, error)  { return h.setEnabled(c, true) }
 func (h *Handler) disableKey(c *call) (any, error) { return h.setEnabled(c, false) }
 
-func (h *Handler) setRotation(c *call, enabled bool) (any, error) {
+type enableKeyRotationInput struct {
+	KeyID                *string `json:"KeyId"`
+	RotationPeriodInDays *int    `json:"RotationPeriodInDays"`
+}
+
+func (h *Handler) enableKeyRotation(c *call) (any, error) {
+	var in enableKeyRotationInput
+	if err := awsproto.Decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	days := 0
+	if in.RotationPeriodInDays != nil {
+		days = *in.RotationPeriodInDays
+		if days < 90 || days > 2560 {
+			return nil, validation("1 validation error detected: Value '%d' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560", days)
+		}
+	}
+	k, err := h.key(c, deref(in.KeyID))
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, h.s.SetRotation(c.ctx, c.account(), k.ID, true, days)
+}
+
+func (h *Handler) disableKeyRotation(c *call) (any, error) {
 	k, err := h.keyFromBody(c)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, h.s.SetRotation(c.ctx, c.account(), k.ID, enabled)
+	return struct{}{}, h.s.SetRotation(c.ctx, c.account(), k.ID, false, 0)
 }
-
-func (h *Handler) enableKeyRotation(c *call) (any, error)  { return h.setRotation(c, true) }
-func (h *Handler) disableKeyRotation(c *call) (any, error) { return h.setRotation(c, false) }
 
 func (h *Handler) getKeyRotationStatus(c *call) (any, error) {
 	k, err := h.keyFromBody(c)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"KeyRotationEnabled": k.RotationEnabled, "KeyId": h.s.ARN(k.AccountID, k.ID)}, nil
+	out := map[string]any{"KeyRotationEnabled": k.RotationEnabled, "KeyId": h.s.ARN(k.AccountID, k.ID)}
+	if next := NextRotation(k); !next.IsZero() {
+		out["RotationPeriodInDays"] = k.RotationPeriodDays
+		out["NextRotationDate"] = float64(next.UnixMilli()) / 1000
+	}
+	return out, nil
 }
 
 func (h *Handler) rotateKeyOnDemand(c *call) (any, error) {

@@ -97,8 +97,11 @@ func (s *Service) CreateKey(ctx context.Context, account string, in CreateKeyInp
 }
 
 func (s *Service) create(ctx context.Context, account string, in CreateKeyInput, manager, alias string) (meta.KMSKey, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
 	key := meta.KMSKey{AccountID: account, ID: newUUID(), Description: in.Description, Manager: manager,
-		State: StateEnabled, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Tags: in.Tags}
+		State: StateEnabled, RotationPeriodDays: DefaultRotationDays, CreatedAt: now, RotatedAt: now, Tags: in.Tags,
+		// AWS rotates its managed keys every year.
+		RotationEnabled: manager == ManagerAWS}
 	material := make([]byte, 32)
 	rand.Read(material)
 	key.Versions = [][]byte{s.sealMaterial(key, 1, material)}
@@ -214,8 +217,14 @@ func (s *Service) SetEnabled(ctx context.Context, account, keyID string, enabled
 	return s.store.UpdateKMSKey(ctx, k)
 }
 
-// SetRotation turns automatic rotation of a key on or off.
-func (s *Service) SetRotation(ctx context.Context, account, keyID string, enabled bool) error {
+// DefaultRotationDays is the rotation period of a key unless EnableKeyRotation says
+// otherwise, as in AWS.
+const DefaultRotationDays = 365
+
+// SetRotation turns automatic rotation of a key on (every periodDays, 0 keeps the
+// key's period) or off. Rotation is done when the key is next used after its period
+// ran out: a key that encrypts nothing needs no new version.
+func (s *Service) SetRotation(ctx context.Context, account, keyID string, enabled bool, periodDays int) error {
 	k, err := s.customerKey(ctx, account, keyID)
 	if err != nil {
 		return err
@@ -224,7 +233,19 @@ func (s *Service) SetRotation(ctx context.Context, account, keyID string, enable
 		return err
 	}
 	k.RotationEnabled = enabled
+	if periodDays != 0 {
+		k.RotationPeriodDays = periodDays
+	}
 	return s.store.UpdateKMSKey(ctx, k)
+}
+
+// NextRotation is when automatic rotation will next add a version to k (on its first
+// use from then on); zero if rotation is off.
+func NextRotation(k meta.KMSKey) time.Time {
+	if !k.RotationEnabled {
+		return time.Time{}
+	}
+	return k.RotatedAt.AddDate(0, 0, k.RotationPeriodDays)
 }
 
 // Rotate adds a new version of a key's material: it encrypts from now on, and the old
@@ -237,18 +258,24 @@ func (s *Service) Rotate(ctx context.Context, account, keyID string) (meta.KMSKe
 	if err := usable(k, s.ARN(account, k.ID)); err != nil {
 		return meta.KMSKey{}, err
 	}
+	return s.rotate(ctx, k)
+}
+
+func (s *Service) rotate(ctx context.Context, k meta.KMSKey) (meta.KMSKey, error) {
+	account := k.AccountID
 	material := make([]byte, 32)
 	rand.Read(material)
 	v := len(k.Versions) + 1
 	sealed := s.sealMaterial(k, v, material)
-	if err := s.store.AddKMSKeyVersion(ctx, account, k.ID, v, sealed); err != nil {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	if err := s.store.AddKMSKeyVersion(ctx, account, k.ID, v, sealed, now); err != nil {
 		if errors.Is(err, meta.ErrConflict) {
 			return meta.KMSKey{}, errcode.New(errcode.TooManyRequests,
 				"key %s is being rotated by another request; try again", s.ARN(account, k.ID))
 		}
 		return meta.KMSKey{}, err
 	}
-	k.Versions = append(k.Versions, sealed)
+	k.Versions, k.RotatedAt = append(k.Versions, sealed), now
 	return k, nil
 }
 
@@ -259,7 +286,7 @@ func (s *Service) customerKey(ctx context.Context, account, keyID string) (meta.
 		return meta.KMSKey{}, err
 	}
 	if k.Manager == ManagerAWS {
-		return meta.KMSKey{}, errcode.New(errcode.Denied,
+		return meta.KMSKey{}, errcode.New(errcode.Unsupported,
 			"%s is an AWS managed key: it cannot be changed", s.ARN(account, k.ID))
 	}
 	return k, nil
@@ -281,6 +308,20 @@ func (s *Service) Encrypt(ctx context.Context, account, keyID string, plaintext 
 	arn := s.ARN(account, k.ID)
 	if err := usable(k, arn); err != nil {
 		return nil, "", err
+	}
+	if next := NextRotation(k); !next.IsZero() && !s.now().Before(next) {
+		rotated, err := s.rotate(ctx, k)
+		switch {
+		case err == nil:
+			k = rotated
+		case errcode.Is(err, errcode.TooManyRequests):
+			// Another request rotated it first: use the new version.
+			if k, err = s.get(ctx, account, k.ID); err != nil {
+				return nil, "", err
+			}
+		default:
+			return nil, "", err
+		}
 	}
 	v := len(k.Versions)
 	material, err := s.openMaterial(k, v)

@@ -3,12 +3,14 @@ package kms_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth/internal/blob"
 	"github.com/berth-registry/berth/internal/blob/blobtest"
@@ -155,7 +157,10 @@ func TestManagedKeyIsCreatedOnceUnderConcurrency(t *testing.T) {
 	if !strings.HasPrefix(arns[0], "arn:aws:kms:eu-west-1:"+acct+":key/") {
 		t.Errorf("managed key ARN %s", arns[0])
 	}
-	wantCode(t, "SetEnabled of an AWS managed key", s.SetEnabled(ctx, acct, kms.ECRAlias, false), errcode.Denied)
+	wantCode(t, "SetEnabled of an AWS managed key", s.SetEnabled(ctx, acct, kms.ECRAlias, false), errcode.Unsupported)
+	if !k.RotationEnabled || kms.NextRotation(k).IsZero() {
+		t.Errorf("the AWS managed key does not rotate: %+v", k)
+	}
 }
 
 // TestBlobsUnderAKMSKey checks blobs under a KMS key: the conformance suite, appends
@@ -234,5 +239,45 @@ func TestBlobsUnderAKMSKey(t *testing.T) {
 		t.Errorf("Open of a blob whose KMS key is disabled succeeded")
 	} else {
 		wantCode(t, "Open with the key disabled", err, errcode.KMSDisabled)
+	}
+}
+
+func TestAutomaticRotation(t *testing.T) {
+	s, _ := newService(t)
+	ctx := t.Context()
+	now := time.Now()
+	kms.SetClock(s, func() time.Time { return now })
+	k, err := s.CreateKey(ctx, acct, kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRotation(ctx, acct, k.ID, true, 90); err != nil {
+		t.Fatal(err)
+	}
+	version := func(ct []byte) uint32 { return binary.BigEndian.Uint32(ct[37:41]) }
+	ct1, _, err := s.Encrypt(ctx, acct, k.ID, []byte("one"), nil)
+	if err != nil || version(ct1) != 1 {
+		t.Fatalf("Encrypt before the period = version %d, %v; want 1", version(ct1), err)
+	}
+	now = now.AddDate(0, 0, 89)
+	if ct, _, _ := s.Encrypt(ctx, acct, k.ID, []byte("x"), nil); version(ct) != 1 {
+		t.Errorf("Encrypt on day 89 of 90 = version %d, want 1", version(ct))
+	}
+	now = now.AddDate(0, 0, 2)
+	ct2, _, err := s.Encrypt(ctx, acct, k.ID, []byte("two"), nil)
+	if err != nil || version(ct2) != 2 {
+		t.Fatalf("Encrypt after the period = version %d, %v; want 2", version(ct2), err)
+	}
+	if ct, _, _ := s.Encrypt(ctx, acct, k.ID, []byte("x"), nil); version(ct) != 2 {
+		t.Errorf("Encrypt right after a rotation = version %d, want 2 (one rotation per period)", version(ct))
+	}
+	for ct, want := range map[*[]byte]string{&ct1: "one", &ct2: "two"} {
+		if got, _, err := s.Decrypt(ctx, acct, "", *ct, nil); err != nil || string(got) != want {
+			t.Errorf("Decrypt = %q, %v; want %q", got, err, want)
+		}
+	}
+	got, err := s.Resolve(ctx, acct, k.ID)
+	if err != nil || !kms.NextRotation(got).Equal(got.RotatedAt.AddDate(0, 0, 90)) || got.RotatedAt.Before(now.Add(-time.Second)) {
+		t.Errorf("after rotation: rotated %s, next %s", got.RotatedAt, kms.NextRotation(got))
 	}
 }

@@ -16,7 +16,11 @@ type KMSKey struct {
 	// State is Enabled or Disabled.
 	State           string
 	RotationEnabled bool
-	CreatedAt       time.Time
+	// RotationPeriodDays is how often automatic rotation adds a version (AWS: 90 to 2560).
+	RotationPeriodDays int
+	CreatedAt          time.Time
+	// RotatedAt is when the newest version was made (CreatedAt for the first).
+	RotatedAt time.Time
 	Tags            []ResourceTag
 	// Versions are the key's material, sealed with the master key, oldest first: version
 	// n is Versions[n-1]; the last encrypts, all decrypt.
@@ -32,11 +36,12 @@ type KMSKeys interface {
 	GetKMSKey(ctx context.Context, accountID, id string) (KMSKey, error)
 	// ListKMSKeys returns up to limit keys of the account sorted by id, all after after.
 	ListKMSKeys(ctx context.Context, accountID, after string, limit int) ([]KMSKey, error)
-	// UpdateKMSKey stores a key's description, state and rotation setting.
+	// UpdateKMSKey stores a key's description, state, rotation setting and period.
 	UpdateKMSKey(ctx context.Context, key KMSKey) error
-	// AddKMSKeyVersion stores version (which must be the key's next) of a key.
-	// ErrConflict: another writer added that version first; ErrNotFound: no such key.
-	AddKMSKeyVersion(ctx context.Context, accountID, id string, version int, sealed []byte) error
+	// AddKMSKeyVersion stores version (which must be the key's next) of a key, made at
+	// at (the key's RotatedAt). ErrConflict: another writer added that version first;
+	// ErrNotFound: no such key.
+	AddKMSKeyVersion(ctx context.Context, accountID, id string, version int, sealed []byte, at time.Time) error
 	// CreateKMSAlias names a key; ErrConflict: the alias is taken; ErrNotFound: no key.
 	CreateKMSAlias(ctx context.Context, accountID, alias, keyID string) error
 	// KMSAlias returns the id of the key an alias (alias/…) names, or ErrNotFound.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/berth-registry/berth/internal/meta"
 )
@@ -19,10 +20,10 @@ func (s *Store) CreateKMSKey(ctx context.Context, key meta.KMSKey, alias string)
 	}
 	err = s.tx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO kms_keys
-			(account_id, id, description, manager, state, rotation_enabled, created_at, tags)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			key.AccountID, key.ID, key.Description, key.Manager, key.State, key.RotationEnabled,
-			nanos(key.CreatedAt), string(tags)); err != nil {
+			(account_id, id, description, manager, state, rotation_enabled, rotation_days, created_at, rotated_at, tags)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key.AccountID, key.ID, key.Description, key.Manager, key.State, key.RotationEnabled, key.RotationPeriodDays,
+			nanos(key.CreatedAt), nanos(key.RotatedAt), string(tags)); err != nil {
 			return err
 		}
 		for i, v := range key.Versions {
@@ -55,18 +56,19 @@ func nonNilTags(t []meta.ResourceTag) []meta.ResourceTag {
 	return t
 }
 
-const kmsKeyColumns = "account_id, id, description, manager, state, rotation_enabled, created_at, tags"
+const kmsKeyColumns = "account_id, id, description, manager, state, rotation_enabled, rotation_days, created_at, rotated_at, tags"
 
 func scanKMSKey(r interface{ Scan(...any) error }) (meta.KMSKey, error) {
 	var (
 		k       meta.KMSKey
-		created int64
-		tags    string
+		created, rotated int64
+		tags             string
 	)
-	if err := r.Scan(&k.AccountID, &k.ID, &k.Description, &k.Manager, &k.State, &k.RotationEnabled, &created, &tags); err != nil {
+	if err := r.Scan(&k.AccountID, &k.ID, &k.Description, &k.Manager, &k.State, &k.RotationEnabled, &k.RotationPeriodDays,
+		&created, &rotated, &tags); err != nil {
 		return k, err
 	}
-	k.CreatedAt = fromNanos(created)
+	k.CreatedAt, k.RotatedAt = fromNanos(created), fromNanos(rotated)
 	if err := json.Unmarshal([]byte(tags), &k.Tags); err != nil {
 		return k, fmt.Errorf("tags of kms key %s: %w", k.ID, err)
 	}
@@ -128,8 +130,8 @@ func (s *Store) ListKMSKeys(ctx context.Context, accountID, after string, limit 
 func (s *Store) UpdateKMSKey(ctx context.Context, key meta.KMSKey) error {
 	var n int64
 	err := s.tx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE kms_keys SET description = ?, state = ?, rotation_enabled = ?
-			WHERE account_id = ? AND id = ?`, key.Description, key.State, key.RotationEnabled, key.AccountID, key.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE kms_keys SET description = ?, state = ?, rotation_enabled = ?, rotation_days = ?
+			WHERE account_id = ? AND id = ?`, key.Description, key.State, key.RotationEnabled, key.RotationPeriodDays, key.AccountID, key.ID)
 		if err != nil {
 			return err
 		}
@@ -146,7 +148,7 @@ func (s *Store) UpdateKMSKey(ctx context.Context, key meta.KMSKey) error {
 }
 
 // AddKMSKeyVersion stores the next version of a key.
-func (s *Store) AddKMSKeyVersion(ctx context.Context, accountID, id string, version int, sealed []byte) error {
+func (s *Store) AddKMSKeyVersion(ctx context.Context, accountID, id string, version int, sealed []byte, at time.Time) error {
 	err := s.tx(ctx, func(tx *txn) error {
 		var last int
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(v.version), 0) FROM kms_keys k
@@ -161,8 +163,11 @@ func (s *Store) AddKMSKeyVersion(ctx context.Context, accountID, id string, vers
 		if version != last+1 {
 			return fmt.Errorf("version %d of kms key %s (it has %d): %w", version, id, last, meta.ErrConflict)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO kms_key_versions (account_id, key_id, version, material) VALUES (?, ?, ?, ?)",
-			accountID, id, version, sealed)
+		if _, err = tx.ExecContext(ctx, "INSERT INTO kms_key_versions (account_id, key_id, version, material) VALUES (?, ?, ?, ?)",
+			accountID, id, version, sealed); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE kms_keys SET rotated_at = ? WHERE account_id = ? AND id = ?", nanos(at), accountID, id)
 		return err
 	})
 	if err != nil && !errors.Is(err, meta.ErrNotFound) && !errors.Is(err, meta.ErrConflict) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth/internal/meta"
 )
@@ -20,13 +21,13 @@ var kmsTests = []test{
 
 func newKMSKey(account, id string) meta.KMSKey {
 	return meta.KMSKey{AccountID: account, ID: id, Description: "key " + id, Manager: "CUSTOMER", State: "Enabled",
-		CreatedAt: base, Versions: [][]byte{[]byte("sealed-1-" + id)}}
+		RotationPeriodDays: 365, CreatedAt: base, RotatedAt: base, Versions: [][]byte{[]byte("sealed-1-" + id)}}
 }
 
 func testKMSCreateAndGet(t *testing.T, s meta.Store) {
 	k := newKMSKey(registryID, "11111111-1111-4111-8111-111111111111")
 	k.Tags = []meta.ResourceTag{{Key: "team", Value: "a"}}
-	k.RotationEnabled = true
+	k.RotationEnabled, k.RotationPeriodDays = true, 90
 	if err := s.CreateKMSKey(ctx(t), k, ""); err != nil {
 		t.Fatalf("CreateKMSKey: %v", err)
 	}
@@ -35,7 +36,7 @@ func testKMSCreateAndGet(t *testing.T, s meta.Store) {
 		t.Fatalf("GetKMSKey: %v", err)
 	}
 	if got.Description != k.Description || got.Manager != "CUSTOMER" || got.State != "Enabled" || !got.RotationEnabled ||
-		!got.CreatedAt.Equal(base) || !slices.Equal(got.Tags, k.Tags) || len(got.Versions) != 1 || !bytes.Equal(got.Versions[0], k.Versions[0]) {
+		got.RotationPeriodDays != 90 || !got.CreatedAt.Equal(base) || !got.RotatedAt.Equal(base) || !slices.Equal(got.Tags, k.Tags) || len(got.Versions) != 1 || !bytes.Equal(got.Versions[0], k.Versions[0]) {
 		t.Errorf("GetKMSKey = %+v, want %+v", got, k)
 	}
 	if _, err := s.GetKMSKey(ctx(t), otherRegistry, k.ID); !errors.Is(err, meta.ErrNotFound) {
@@ -102,12 +103,12 @@ func testKMSUpdate(t *testing.T, s meta.Store) {
 	if err := s.CreateKMSKey(ctx(t), k, ""); err != nil {
 		t.Fatal(err)
 	}
-	k.State, k.RotationEnabled, k.Description = "Disabled", true, "changed"
+	k.State, k.RotationEnabled, k.Description, k.RotationPeriodDays = "Disabled", true, "changed", 400
 	if err := s.UpdateKMSKey(ctx(t), k); err != nil {
 		t.Fatalf("UpdateKMSKey: %v", err)
 	}
 	got, err := s.GetKMSKey(ctx(t), registryID, "k")
-	if err != nil || got.State != "Disabled" || !got.RotationEnabled || got.Description != "changed" {
+	if err != nil || got.State != "Disabled" || !got.RotationEnabled || got.Description != "changed" || got.RotationPeriodDays != 400 {
 		t.Errorf("after UpdateKMSKey: %+v, %v", got, err)
 	}
 	if err := s.UpdateKMSKey(ctx(t), newKMSKey(registryID, "absent")); !errors.Is(err, meta.ErrNotFound) {
@@ -119,21 +120,24 @@ func testKMSVersions(t *testing.T, s meta.Store) {
 	if err := s.CreateKMSKey(ctx(t), newKMSKey(registryID, "k"), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 2, []byte("v2")); err != nil {
+	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 2, []byte("v2"), base.Add(time.Hour)); err != nil {
 		t.Fatalf("AddKMSKeyVersion 2: %v", err)
 	}
-	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 2, []byte("v2 again")); !errors.Is(err, meta.ErrConflict) {
+	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 2, []byte("v2 again"), base.Add(time.Hour)); !errors.Is(err, meta.ErrConflict) {
 		t.Errorf("AddKMSKeyVersion 2 twice: %v, want ErrConflict", err)
 	}
-	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 4, []byte("v4")); !errors.Is(err, meta.ErrConflict) {
+	if err := s.AddKMSKeyVersion(ctx(t), registryID, "k", 4, []byte("v4"), base.Add(time.Hour)); !errors.Is(err, meta.ErrConflict) {
 		t.Errorf("AddKMSKeyVersion skipping 3: %v, want ErrConflict", err)
 	}
-	if err := s.AddKMSKeyVersion(ctx(t), registryID, "absent", 2, []byte("v2")); !errors.Is(err, meta.ErrNotFound) {
+	if err := s.AddKMSKeyVersion(ctx(t), registryID, "absent", 2, []byte("v2"), base.Add(time.Hour)); !errors.Is(err, meta.ErrNotFound) {
 		t.Errorf("AddKMSKeyVersion of an absent key: %v, want ErrNotFound", err)
 	}
 	got, err := s.GetKMSKey(ctx(t), registryID, "k")
 	if err != nil || len(got.Versions) != 2 || string(got.Versions[1]) != "v2" {
 		t.Errorf("versions = %q, %v; want [sealed-1-k v2]", got.Versions, err)
+	}
+	if !got.RotatedAt.Equal(base.Add(time.Hour)) || !got.CreatedAt.Equal(base) {
+		t.Errorf("after a new version: created %s, rotated %s; want %s, %s", got.CreatedAt, got.RotatedAt, base, base.Add(time.Hour))
 	}
 }
 

@@ -8,7 +8,9 @@ CREATE TABLE kms_keys (
   manager          TEXT NOT NULL,
   state            TEXT NOT NULL,
   rotation_enabled INTEGER NOT NULL,
+  rotation_days    INTEGER NOT NULL,
   created_at       INTEGER NOT NULL,
+  rotated_at       INTEGER NOT NULL, -- when the newest version was made
   tags             TEXT NOT NULL, -- JSON [{"Key","Value"}]
   PRIMARY KEY (account_id, id)
 ) WITHOUT ROWID;
