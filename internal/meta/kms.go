@@ -21,7 +21,7 @@ type KMSKey struct {
 	CreatedAt          time.Time
 	// RotatedAt is when the newest version was made (CreatedAt for the first).
 	RotatedAt time.Time
-	Tags            []ResourceTag
+	Tags      []ResourceTag
 	// Versions are the key's material, sealed with the master key, oldest first: version
 	// n is Versions[n-1]; the last encrypts, all decrypt.
 	Versions [][]byte

@@ -60,7 +60,7 @@ const kmsKeyColumns = "account_id, id, description, manager, state, rotation_ena
 
 func scanKMSKey(r interface{ Scan(...any) error }) (meta.KMSKey, error) {
 	var (
-		k       meta.KMSKey
+		k                meta.KMSKey
 		created, rotated int64
 		tags             string
 	)
