@@ -28,8 +28,9 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	defer content.Close()
 	setBlobHeaders(w, b)
-	// ServeContent answers Range and conditional requests; content is an *os.File on
-	// the filesystem store, so the body goes out with sendfile.
+	// ServeContent answers Range and conditional requests; a plaintext blob on the
+	// filesystem store is an *os.File, so the body goes out with sendfile; an encrypted
+	// one is decrypted as it streams, from the offset a Range asks for.
 	http.ServeContent(w, r, "", time.Time{}, content)
 }
 

@@ -49,19 +49,32 @@ func (r *Registry) resolveEncryption(ctx context.Context, settings *meta.Reposit
 	if settings.EncryptionType == "AES256" {
 		return nil
 	}
-	if r.cfg.Encryption.KMS == nil {
-		return kmsError("KMS encryption is not available on this registry", "UnsupportedOperationException")
-	}
-	arn, err := r.cfg.Encryption.KMS.RepositoryKey(ctx, settings.RegistryID, settings.KMSKey)
+	arn, err := r.RepositoryKey(ctx, settings.RegistryID, settings.KMSKey)
 	if err != nil {
-		e := errcode.From(err)
-		if e.Code == errcode.Internal {
-			return err
-		}
-		return kmsError(e.Message, kmsExceptionName(e.Code))
+		return err
 	}
 	settings.KMSKey = arn
 	return nil
+}
+
+// RepositoryKey resolves the kmsKey of a new repository of account (a key id, key ARN,
+// alias name or alias ARN; "" for the account's AWS managed key for ECR) to the ARN of
+// an enabled key, or fails with ECR's KmsException.
+func (r *Registry) RepositoryKey(ctx context.Context, account, kmsKey string) (string, error) {
+	if r.cfg.Encryption.KMS == nil {
+		return "", kmsError("KMS encryption is not available on this registry", "UnsupportedOperationException")
+	}
+	arn, err := r.cfg.Encryption.KMS.RepositoryKey(ctx, account, kmsKey)
+	if err != nil {
+		return "", keyFailure(err)
+	}
+	return arn, nil
+}
+
+// KMSDenied is ECR's KmsException for a caller that may not use a KMS key: denied is
+// the authorizer's AccessDenied.
+func KMSDenied(denied error) error {
+	return kmsError(errcode.From(denied).Message, "AccessDeniedException")
 }
 
 // kmsError is ECR's KmsException: KMS's message in the words ECR wraps it with, and

@@ -114,6 +114,20 @@ func TestKMSCLI(t *testing.T) {
 			"kms", "describe-key", "--key-id", id)
 		admin := newIAMUser(t, s, rootOf(s), "kms-admin", nil, awsPolicyPrefix+"AdministratorAccess")
 		cliAs(t, s, admin).do(t, "kms", "describe-key", "--key-id", id)
+
+		// ECR uses a customer managed key as its creator: kms:DescribeKey and kms:CreateGrant.
+		msg := cliAs(t, s, nobody).fails(t, "KmsException", "CreateRepository", "create-repository",
+			"--repository-name", "kms/denied", "--encryption-configuration", "encryptionType=KMS,kmsKey="+id)
+		if !strings.Contains(msg, "is not authorized to perform: kms:DescribeKey on resource: "+keyARN(id)) || !strings.Contains(msg, "AccessDeniedException") {
+			t.Errorf("CreateRepository with a key the caller may not use: message %q", msg)
+		}
+		user := newIAMUser(t, s, rootOf(s), "kms-user", map[string]string{
+			"ecr": allowAll("ecr:*"), "key": policyDoc(stmt("Allow", []string{"kms:DescribeKey", "kms:CreateGrant"}, keyARN(id)))})
+		out := cliAs(t, s, user).obj(t, "create-repository", "--repository-name", "kms/allowed",
+			"--encryption-configuration", "encryptionType=KMS,kmsKey=alias/app")
+		if got := at(out, "repository.encryptionConfiguration.kmsKey"); got != keyARN(id) {
+			t.Errorf("CreateRepository by a user allowed the key: kmsKey %v", got)
+		}
 	})
 
 	t.Run("ECR repositories with KMS keys", func(t *testing.T) {
