@@ -166,10 +166,10 @@ func TestKMSCLI(t *testing.T) {
 		if !strings.Contains(msg, "DisabledException") {
 			t.Errorf("disabled key: message %q", msg)
 		}
-		r := cli.exec(t, "create-repository", "--repository-name", "kms/disabled2", "--encryption-configuration", "encryptionType=KMS,kmsKey="+disabled)
-		if !strings.Contains(r.stderr, "KmsException") {
-			t.Errorf("disabled key: %s", r)
-		}
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "p"), []byte("x"))
+		cli.refuseWith(t, "DisabledException", "Encrypt", keyARN(disabled)+" is disabled.",
+			"kms", "encrypt", "--key-id", disabled, "--plaintext", "fileb://"+filepath.Join(dir, "p"))
 	})
 
 	t.Run("stored bytes are ciphertext; mounts only under one key", func(t *testing.T) {
