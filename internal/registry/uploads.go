@@ -49,6 +49,10 @@ func (r *Registry) StartUpload(ctx context.Context, rr RepoRef) (meta.Upload, er
 	if err != nil {
 		return meta.Upload{}, err
 	}
+	// A repository whose KMS key is disabled takes no uploads (ECR: KmsException).
+	if err := r.checkKey(ctx, repo); err != nil {
+		return meta.Upload{}, err
+	}
 	state, err := marshalHash(sha256.New())
 	if err != nil {
 		return meta.Upload{}, internal(err)

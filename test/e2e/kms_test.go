@@ -202,6 +202,11 @@ func TestKMSCLI(t *testing.T) {
 				t.Errorf("GET %s with the key disabled: %s, want 403", path, httpErr(resp, body))
 			}
 		}
+		req, _ := http.NewRequest(http.MethodPost, reg.url("/v2/kms/by-alias/blobs/uploads/"), nil)
+		if resp, body := reg.do(t, req); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("starting an upload with the key disabled: %s, want 403", httpErr(resp, body))
+		}
+		cli.fails(t, "KmsException", "InitiateLayerUpload", "initiate-layer-upload", "--repository-name", "kms/by-alias")
 		got := cli.obj(t, "batch-get-image", "--repository-name", "kms/by-alias", "--image-ids", "imageTag=v1")
 		if fmt.Sprint(at(got, "failures.0.failureCode")) != "KmsError" {
 			t.Errorf("batch-get-image with the key disabled: %v, want the failure KmsError", got)
