@@ -3,10 +3,14 @@ package encrypt_test
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/berth-registry/berth/internal/blob"
 	"github.com/berth-registry/berth/internal/blob/blobtest"
@@ -235,5 +239,46 @@ func TestSealPayload(t *testing.T) {
 	}
 	if got, err := encrypt.OpenPayload(t.Context(), keys, payload, ad); err != nil || !bytes.Equal(got, payload) {
 		t.Errorf("OpenPayload of a plaintext payload = %q, %v; want it as it is", got, err)
+	}
+}
+
+// TestServeContentRanges serves an encrypted blob as the /v2 handler does
+// (http.ServeContent) and asks for byte ranges at odd offsets.
+func TestServeContentRanges(t *testing.T) {
+	s, _ := newStore(t, t.TempDir(), newMaster(t), encrypt.Options{})
+	data := make([]byte, 1<<20+13)
+	rand.Read(data)
+	d := commit(t, s, data, 999)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc, err := s.Open(r.Context(), d)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer rc.Close()
+		http.ServeContent(w, r, "", time.Time{}, rc)
+	}))
+	defer srv.Close()
+	for _, c := range []struct{ from, to int }{{0, 0}, {1, 30}, {17, 17}, {4095, 70000}, {1 << 20, 1<<20 + 12}, {333_333, 777_777}} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", c.from, c.to))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, data[c.from:c.to+1]) {
+			t.Errorf("Range bytes=%d-%d: %s, %d bytes, %v; want 206 with the content's bytes", c.from, c.to, resp.Status, len(got), err)
+		}
+	}
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, data) || resp.ContentLength != int64(len(data)) {
+		t.Errorf("whole blob: %d bytes (Content-Length %d), want the content", len(got), resp.ContentLength)
 	}
 }
