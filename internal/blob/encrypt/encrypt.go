@@ -19,6 +19,11 @@
 // addressed). An attacker who can write the storage can corrupt blobs, as without
 // encryption; they cannot read them.
 //
+// Each upload has its own data key and IV. An append that replaces the tail of a
+// failed one reuses the key stream for those offsets; someone who saw the storage both
+// before and after learns only the XOR of the two attempts at the same bytes of one
+// upload, which a client retrying a chunk sends identically.
+//
 // A blob or upload without the magic (written before encryption was turned on, or an
 // AES256 blob when the storage's own encryption is trusted) is read as plaintext.
 //
