@@ -51,6 +51,10 @@ const (
 	gcmTagSize       = 16
 )
 
+// keyCacheTTL is how long a key read from the store is used: another replica's
+// DisableKey takes effect here within it.
+const keyCacheTTL = time.Second
+
 // Service is the key service of every account of one berth.
 type Service struct {
 	store  meta.KMSKeys
@@ -74,7 +78,7 @@ func New(store meta.KMSKeys, master []byte, region string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: store, seal: aead, region: region, now: time.Now}, nil
+	return &Service{store: newCachedStore(store, keyCacheTTL, 4096), seal: aead, region: region, now: time.Now}, nil
 }
 
 // Region is the region of the service's key ARNs.
@@ -275,7 +279,7 @@ func (s *Service) rotate(ctx context.Context, k meta.KMSKey) (meta.KMSKey, error
 		}
 		return meta.KMSKey{}, err
 	}
-	k.Versions, k.RotatedAt = append(k.Versions, sealed), now
+	k.Versions, k.RotatedAt = append(slices.Clip(k.Versions), sealed), now
 	return k, nil
 }
 

@@ -281,3 +281,41 @@ func TestAutomaticRotation(t *testing.T) {
 		t.Errorf("after rotation: rotated %s, next %s", got.RotatedAt, kms.NextRotation(got))
 	}
 }
+
+// TestDisableReachesOtherReplicas: a replica caches keys for a second, so another
+// replica's DisableKey stops it from using the key within that.
+func TestDisableReachesOtherReplicas(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	master := make([]byte, 32)
+	rand.Read(master)
+	a, _ := kms.New(store, master, "eu-west-1")
+	b, _ := kms.New(store, master, "eu-west-1")
+	ctx := t.Context()
+	k, err := a.CreateKey(ctx, acct, kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RepositoryKey(ctx, acct, k.ID); err != nil {
+		t.Fatalf("replica b: %v", err)
+	}
+	if err := a.SetEnabled(ctx, acct, k.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.RepositoryKey(ctx, acct, k.ID)
+	wantCode(t, "the replica that disabled the key, at once", err, errcode.KMSDisabled)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		_, err := b.RepositoryKey(ctx, acct, k.ID)
+		if errcode.Is(err, errcode.KMSDisabled) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica b still uses the key 3 s after another disabled it: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
