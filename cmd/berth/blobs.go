@@ -63,6 +63,10 @@ func blobRedirector(cfg *config.Config, store blob.Store, log *slog.Logger) (blo
 	if !cfg.BlobRedirect {
 		return nil, nil
 	}
+	if cfg.EncryptionAtRest != "storage" {
+		return nil, fmt.Errorf("blob-redirect sends clients to the blob store, where berth keeps blobs encrypted: " +
+			"use it with --encryption-at-rest storage (and the store's own encryption, e.g. S3 SSE)")
+	}
 	r, ok := store.(blob.Redirector)
 	if !ok {
 		return nil, fmt.Errorf("blob-redirect needs a blob store clients can fetch from (s3://), not %q", cfg.Blobs)

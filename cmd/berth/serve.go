@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/berth-registry/berth/internal/blob/encrypt"
 	"github.com/berth-registry/berth/internal/config"
 	"github.com/berth-registry/berth/internal/ecr"
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/iamapi"
+	"github.com/berth-registry/berth/internal/kms"
 	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/oci"
 	"github.com/berth-registry/berth/internal/registry"
@@ -70,11 +72,11 @@ func serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	defer store.Close()
-	blobs, blobsLog, err := openBlobs(ctx, cfg)
+	baseBlobs, blobsLog, err := openBlobs(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	redirector, err := blobRedirector(cfg, blobs, log)
+	redirector, err := blobRedirector(cfg, baseBlobs, log)
 	if err != nil {
 		return err
 	}
@@ -82,6 +84,15 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	keyService, err := kms.New(store, masterKey, cfg.Region)
+	if err != nil {
+		return err
+	}
+	dataKeys, err := encrypt.NewKeys(masterKey, keyService.BlobKeys())
+	if err != nil {
+		return err
+	}
+	blobs := encrypt.New(baseBlobs, dataKeys, encrypt.Options{PlaintextAES256: cfg.EncryptionAtRest == "storage"})
 	keys, err := iam.NewKeyring(masterKey)
 	if err != nil {
 		return err
@@ -102,10 +113,13 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	reg := registry.New(store, blobs, registry.Config{
 		CreateOnPush: cfg.CreateOnPush,
 		UploadExpiry: cfg.UploadExpiry,
+		Encryption: registry.Encryption{Keys: dataKeys, KMS: keyService,
+			PlaintextAES256: cfg.EncryptionAtRest == "storage"},
 	}, log)
 	awsAPI := server.AWSRouter{
 		ECR:           ecr.New(reg, identities, store, log),
 		Organizations: iamapi.NewOrganizations(identities, log),
+		KMS:           kms.NewHandler(keyService, identities, log),
 		Query:         iamapi.NewQuery(identities, log),
 	}
 	v2 := oci.New(reg, identities, log)
@@ -125,7 +139,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	}
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
-		"metadata", "sqlite:"+metaPath, blobsLog, "create_on_push", cfg.CreateOnPush,
+		"metadata", "sqlite:"+metaPath, blobsLog, "encryption_at_rest", cfg.EncryptionAtRest, "create_on_push", cfg.CreateOnPush,
 		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
 	if cfg.DebugAddr != "" {

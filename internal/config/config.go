@@ -55,6 +55,7 @@ type Config struct {
 	S3SecretKey         string
 	S3PathStyle         autoBool
 	BlobRedirect        bool
+	EncryptionAtRest    string
 }
 
 // RegisterFlags adds every setting to fs as a flag with its default, bound to c.
@@ -88,6 +89,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.Var(&c.S3PathStyle, "s3-path-style", "address the bucket as http://host/bucket/ rather than http://bucket.host/ (default: true when --s3-endpoint is set)")
 	fs.Lookup("s3-path-style").NoOptDefVal = "true"
 	fs.BoolVar(&c.BlobRedirect, "blob-redirect", false, "answer blob GETs on /v2/ with a 307 to a presigned S3 URL valid 20 minutes, as ECR does (s3:// blobs only)")
+	fs.StringVar(&c.EncryptionAtRest, "encryption-at-rest", "berth", `who encrypts AES256 repositories at rest: "berth" (berth encrypts every blob and manifest) or "storage" (trust the storage's own encryption, e.g. S3 SSE or an encrypted disk: AES256 blobs are stored as they are; KMS repositories are still encrypted by berth)`)
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "file of the master key (default <data-dir>/master.key); every replica needs the same key")
 }
 
@@ -227,6 +229,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MinSessionDuration < time.Second || c.MinSessionDuration > time.Hour {
 		errs = append(errs, fmt.Errorf("min-session-duration must be between 1s and 1h, not %s", c.MinSessionDuration))
+	}
+	if c.EncryptionAtRest != "berth" && c.EncryptionAtRest != "storage" {
+		errs = append(errs, fmt.Errorf("encryption-at-rest %q: use berth or storage", c.EncryptionAtRest))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: use text or json", c.LogFormat))

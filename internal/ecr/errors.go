@@ -58,6 +58,11 @@ var exceptions = map[errcode.Code]exception{
 	errcode.EntityNotFound:      {"InvalidParameterException", 400},
 	errcode.EntityAlreadyExists: {"InvalidParameterException", 400},
 	errcode.DeleteConflict:      {"InvalidParameterException", 400},
+	// A key ECR cannot use: its KmsException, kmsError in the detail.
+	errcode.KMSError:             {"KmsException", 400},
+	errcode.KMSDisabled:          {"KmsException", 400},
+	errcode.KMSInvalidCiphertext: {"KmsException", 400},
+	errcode.KMSIncorrectKey:      {"KmsException", 400},
 }
 
 // shape returns the exception name and status of a code.

@@ -276,6 +276,11 @@ func (h *Handler) batchGetImage(c *call) (any, error) {
 			failures = append(failures, imageFailure{ImageID: id, FailureCode: "ImageNotFound", FailureReason: "Requested image not found"})
 			continue
 		}
+		if errcode.Is(err, errcode.KMSError) {
+			// The repository's KMS key cannot be used (disabled): ECR's per-image KmsError.
+			failures = append(failures, imageFailure{ImageID: id, FailureCode: "KmsError", FailureReason: errcode.From(err).Message})
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/berth-registry/berth/internal/errcode"
+	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/meta"
 	"github.com/berth-registry/berth/internal/registry"
 )
@@ -83,10 +84,13 @@ func (h *Handler) createRepository(c *call) (any, error) {
 		if err := encryptionInput(e); err != nil {
 			return nil, err
 		}
+		// The registry resolves kmsKey (or, without one, the account's AWS managed key
+		// for ECR) to the key's ARN.
 		settings.EncryptionType, settings.KMSKey = e.EncryptionType, e.KMSKey
-		if e.EncryptionType != "AES256" && e.KMSKey == "" {
-			// As ECR does with the account's AWS managed key for ECR.
-			settings.KMSKey = "arn:aws:kms:" + h.region + ":" + rr.Registry + ":alias/aws/ecr"
+		if e.EncryptionType != "AES256" && e.KMSKey != "" {
+			if settings.KMSKey, err = h.customerKey(c, rr.Registry, e.KMSKey); err != nil {
+				return nil, err
+			}
 		}
 	}
 	tags, err := tagsInput(in.Tags)
@@ -319,4 +323,25 @@ func tagsInput(tags []resourceTag) ([]meta.ResourceTag, error) {
 		out = append(out, meta.ResourceTag{Key: *t.Key, Value: *t.Value})
 	}
 	return out, nil
+}
+
+// customerKey resolves the customer managed key a new repository names and checks, as
+// ECR does, that the caller may use it: ECR describes the key and creates grants on it
+// as the caller (kms:DescribeKey, kms:CreateGrant).
+func (h *Handler) customerKey(c *call, account, kmsKey string) (string, error) {
+	arn, err := h.reg.RepositoryKey(c.ctx, account, kmsKey)
+	if err != nil {
+		return "", err
+	}
+	for _, action := range []string{"kms:DescribeKey", "kms:CreateGrant"} {
+		err := h.id.Authorize(c.ctx, iam.Request{Principal: c.principal, Action: action, Resource: arn,
+			ResourceAccount: account, SourceIP: sourceIP(c.r), Secure: c.r.TLS != nil})
+		if errcode.Is(err, errcode.Denied) {
+			return "", registry.KMSDenied(err)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return arn, nil
 }

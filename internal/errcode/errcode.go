@@ -92,6 +92,16 @@ const (
 	RepositoryPolicyNotFound
 	// RegistryPolicyNotFound is a registry without a registry policy.
 	RegistryPolicyNotFound
+	// KMSDisabled is a KMS key that is disabled.
+	KMSDisabled
+	// KMSInvalidCiphertext is a ciphertext KMS cannot decrypt: corrupt, of another key,
+	// or with another encryption context.
+	KMSInvalidCiphertext
+	// KMSIncorrectKey is a ciphertext of another key than the one the caller named.
+	KMSIncorrectKey
+	// KMSError is a KMS failure as another service reports it (ECR's KmsException);
+	// Detail {"kmsError": <KMS exception name>} says which.
+	KMSError
 )
 
 var names = map[Code]string{
@@ -113,6 +123,8 @@ var names = map[Code]string{
 	EntityNotFound: "EntityNotFound", EntityAlreadyExists: "EntityAlreadyExists", DeleteConflict: "DeleteConflict",
 	MalformedPolicy: "MalformedPolicy", RepositoryPolicyNotFound: "RepositoryPolicyNotFound",
 	RegistryPolicyNotFound: "RegistryPolicyNotFound",
+	KMSDisabled:            "KMSDisabled", KMSInvalidCiphertext: "KMSInvalidCiphertext", KMSIncorrectKey: "KMSIncorrectKey",
+	KMSError: "KMSError",
 }
 
 // Codes returns every code, for tests that check each face maps all of them.

@@ -14,8 +14,9 @@ import (
 // globalServices are signed in us-east-1 whatever region berth presents.
 var globalServices = map[string]bool{"iam": true, "organizations": true, "sts": true}
 
-// Authenticate verifies r's SigV4 signature for service ("ecr", "iam", "sts",
-// "organizations") and returns the caller. body is the request body, already read.
+// Authenticate verifies r's SigV4 signature for service ("ecr", "kms", "iam", "sts",
+// "organizations"; the global ones are signed in us-east-1, the others in berth's
+// region) and returns the caller. body is the request body, already read.
 // Failures are *errcode.Error (MissingAuthenticationToken, IncompleteSignature,
 // InvalidSignature, UnrecognizedClient, ExpiredToken) or server-side errors.
 func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte, service string) (Principal, error) {

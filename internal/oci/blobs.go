@@ -29,11 +29,16 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 // redirectBlob answers a blob GET with a redirect to the blob store, or serves the
-// blob itself if the store cannot give a URL.
+// blob itself if the store cannot give a URL or holds it encrypted by berth (a KMS
+// repository).
 func (h *Handler) redirectBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	b, err := h.reg.StatBlob(r.Context(), rt.repo(), rt.ref)
+	b, asIs, err := h.reg.StatStoredBlob(r.Context(), rt.repo(), rt.ref)
 	if err != nil {
 		h.writeError(w, r, err)
+		return
+	}
+	if !asIs {
+		h.serveBlob(w, r, rt)
 		return
 	}
 	u, err := h.redirect.RedirectURL(r.Context(), b.Digest, h.redirectTTL)
@@ -54,9 +59,10 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	defer content.Close()
 	setBlobHeaders(w, b)
-	// ServeContent answers Range and conditional requests; content is an *os.File on
-	// the filesystem store, so the body goes out with sendfile. The Content-Type set
-	// above spares it reading the start of the blob to guess one.
+	// ServeContent answers Range and conditional requests; a plaintext blob on the
+	// filesystem store is an *os.File, so the body goes out with sendfile; an encrypted
+	// one is decrypted as it streams, from the offset a Range asks for. The Content-Type
+	// set above spares it reading the start of the blob to guess one.
 	http.ServeContent(w, r, "", time.Time{}, content)
 }
 

@@ -62,8 +62,13 @@ var ociErrors = map[errcode.Code]ociError{
 	errcode.Unsupported:                {"UNSUPPORTED", http.StatusMethodNotAllowed},
 	errcode.Unauthorized:               {"UNAUTHORIZED", http.StatusUnauthorized},
 	errcode.Denied:                     {"DENIED", http.StatusForbidden},
-	errcode.TooManyRequests:            {"TOOMANYREQUESTS", http.StatusTooManyRequests},
-	errcode.ExpiredToken:               {"UNAUTHORIZED", http.StatusUnauthorized},
+	// A repository whose KMS key cannot be used (disabled, unknown): refused as ECR does.
+	errcode.KMSError:             {"DENIED", http.StatusForbidden},
+	errcode.KMSDisabled:          {"DENIED", http.StatusForbidden},
+	errcode.KMSInvalidCiphertext: {"DENIED", http.StatusForbidden},
+	errcode.KMSIncorrectKey:      {"DENIED", http.StatusForbidden},
+	errcode.TooManyRequests:      {"TOOMANYREQUESTS", http.StatusTooManyRequests},
+	errcode.ExpiredToken:         {"UNAUTHORIZED", http.StatusUnauthorized},
 	// IAM's and the policy APIs' codes do not arise on /v2; these keep the mapping total.
 	errcode.MalformedPolicy:          {"UNSUPPORTED", http.StatusBadRequest},
 	errcode.EntityNotFound:           {"NAME_UNKNOWN", http.StatusNotFound},

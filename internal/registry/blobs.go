@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"github.com/berth-registry/berth/internal/blob/encrypt"
 	"io"
 
 	"github.com/berth-registry/berth/internal/blob"
@@ -24,6 +25,22 @@ func (r *Registry) StatBlob(ctx context.Context, rr RepoRef, dgstText string) (m
 	return r.repositoryBlob(ctx, repo, dgst)
 }
 
+// StatStoredBlob is StatBlob that also says whether the blob store holds the blob's bytes
+// as they are (not encrypted by berth), so that a URL to the store itself serves them.
+func (r *Registry) StatStoredBlob(ctx context.Context, rr RepoRef, dgstText string) (b meta.Blob, asIs bool, err error) {
+	repo, err := r.Repository(ctx, rr)
+	if err != nil {
+		return meta.Blob{}, false, err
+	}
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return meta.Blob{}, false, err
+	}
+	b, err = r.repositoryBlob(ctx, repo, dgst)
+	e := r.cfg.Encryption
+	return b, e.Keys == nil || (keyRef(repo) == encrypt.AES256 && e.PlaintextAES256), err
+}
+
 func (r *Registry) repositoryBlob(ctx context.Context, repo meta.Repository, dgst digest.Digest) (meta.Blob, error) {
 	b, err := r.meta.RepositoryBlob(ctx, repo.ID, dgst)
 	if errors.Is(err, meta.ErrNotFound) {
@@ -37,17 +54,29 @@ func (r *Registry) repositoryBlob(ctx context.Context, repo meta.Repository, dgs
 
 // OpenBlob returns a blob's metadata and content. The caller closes the content.
 func (r *Registry) OpenBlob(ctx context.Context, rr RepoRef, dgstText string) (meta.Blob, io.ReadSeekCloser, error) {
-	b, err := r.StatBlob(ctx, rr, dgstText)
+	repo, err := r.Repository(ctx, rr)
 	if err != nil {
 		return meta.Blob{}, nil, err
 	}
-	content, err := r.blobs.Open(ctx, b.Digest)
+	dgst, err := ParseDigest(dgstText)
+	if err != nil {
+		return meta.Blob{}, nil, err
+	}
+	b, err := r.repositoryBlob(ctx, repo, dgst)
+	if err != nil {
+		return meta.Blob{}, nil, err
+	}
+	// Data keys are cached: a disabled key must stop pulls all the same.
+	if err := r.checkKey(ctx, repo); err != nil {
+		return meta.Blob{}, nil, err
+	}
+	content, err := r.blobs.Open(blobContext(ctx, repo), b.Digest)
 	if errors.Is(err, blob.ErrNotFound) {
 		// The metadata says it exists but the bytes are gone: a broken store, not a client error.
 		return meta.Blob{}, nil, internal(err)
 	}
 	if err != nil {
-		return meta.Blob{}, nil, internal(err)
+		return meta.Blob{}, nil, keyFailure(err) // a disabled KMS key is the client's to fix
 	}
 	return b, content, nil
 }
@@ -110,9 +139,25 @@ func (r *Registry) MountBlob(ctx context.Context, rr RepoRef, dgstText, from str
 			}
 			return meta.Blob{}, false, nil // a missing or invalid source: upload instead
 		}
+		if keyRef(src) != keyRef(repo) {
+			// As in ECR, a mount happens only between repositories encrypted with the
+			// same key; otherwise the client uploads the blob under its repository's key
+			// (the blob store keeps a blob once per key).
+			return meta.Blob{}, false, nil
+		}
 		b, err = r.meta.RepositoryBlob(ctx, src.ID, dgst)
 	} else {
 		b, err = r.meta.FindBlob(ctx, rr.Registry, dgst)
+		if err == nil {
+			// The repository holding it may have another key: mount only if the
+			// bytes exist under this repository's key.
+			if _, serr := r.blobs.Stat(blobContext(ctx, repo), dgst); serr != nil {
+				if errors.Is(serr, blob.ErrNotFound) {
+					return meta.Blob{}, false, nil
+				}
+				return meta.Blob{}, false, keyFailure(serr)
+			}
+		}
 	}
 	if errors.Is(err, meta.ErrNotFound) {
 		return meta.Blob{}, false, nil

@@ -50,7 +50,7 @@ func (r *Registry) ServeManifest(ctx context.Context, repo meta.Repository, ref 
 	if err != nil {
 		return ServedManifest{}, err
 	}
-	payload, err := r.payload(ctx, m)
+	payload, err := r.payload(ctx, repo, m)
 	if err != nil {
 		return ServedManifest{}, err
 	}
@@ -105,7 +105,7 @@ func (r *Registry) schema1(ctx context.Context, repo meta.Repository, tag string
 	if r.schema1Key == nil || !manifest.Schema1Convertible(m) || m.Config.Size > maxSchema1Config {
 		return stored, nil
 	}
-	config, err := r.readConfig(ctx, m.Config.Digest)
+	config, err := r.readConfig(ctx, repo, m.Config.Digest)
 	if err != nil {
 		return ServedManifest{}, err
 	}
@@ -128,8 +128,8 @@ func (r *Registry) schema1(ctx context.Context, repo meta.Repository, tag string
 
 // readConfig reads an image's config blob, which the manifest's push made sure is
 // in the repository.
-func (r *Registry) readConfig(ctx context.Context, dgst digest.Digest) ([]byte, error) {
-	content, err := r.blobs.Open(ctx, dgst)
+func (r *Registry) readConfig(ctx context.Context, repo meta.Repository, dgst digest.Digest) ([]byte, error) {
+	content, err := r.blobs.Open(blobContext(ctx, repo), dgst)
 	if err != nil {
 		return nil, internal(fmt.Errorf("open config %s: %w", dgst, err))
 	}
@@ -190,7 +190,11 @@ func (r *Registry) resolve(ctx context.Context, repo meta.Repository, ref string
 	return m, true, nil
 }
 
-func (r *Registry) payload(ctx context.Context, m meta.Manifest) ([]byte, error) {
+func (r *Registry) payload(ctx context.Context, repo meta.Repository, m meta.Manifest) ([]byte, error) {
+	// The cache holds plaintext: a disabled key must stop pulls all the same.
+	if err := r.checkKey(ctx, repo); err != nil {
+		return nil, err
+	}
 	if p, ok := r.manifests.get(m.Digest); ok {
 		return p, nil
 	}
@@ -201,8 +205,12 @@ func (r *Registry) payload(ctx context.Context, m meta.Manifest) ([]byte, error)
 	if err != nil {
 		return nil, internal(err)
 	}
-	r.manifests.put(m.Digest, full.Payload)
-	return full.Payload, nil
+	p, err := r.openManifest(ctx, m.Digest, full.Payload)
+	if err != nil {
+		return nil, err
+	}
+	r.manifests.put(m.Digest, p)
+	return p, nil
 }
 
 func digests(ds []manifest.Descriptor) []digest.Digest {

@@ -70,6 +70,10 @@ func (r *Registry) PutManifest(ctx context.Context, rr RepoRef, req PutRequest) 
 	if err != nil {
 		return PutOutcome{}, err
 	}
+	stored, err := r.sealManifest(ctx, repo, dgst, payload)
+	if err != nil {
+		return PutOutcome{}, err
+	}
 	put := meta.ManifestPut{
 		Manifest: meta.Manifest{
 			RepositoryID:    repo.ID,
@@ -80,7 +84,7 @@ func (r *Registry) PutManifest(ctx context.Context, rr RepoRef, req PutRequest) 
 			Annotations:     m.Annotations,
 			Size:            int64(len(payload)),
 			ImageSize:       size,
-			Payload:         payload,
+			Payload:         stored,
 			PushedAt:        r.now(),
 		},
 		Children: digests(m.Manifests),

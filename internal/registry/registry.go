@@ -27,6 +27,9 @@ type Config struct {
 	ManifestCacheBytes int64
 	// PullTimeResolution is how often an image's last pull time is written at most.
 	PullTimeResolution time.Duration
+	// Encryption says how repositories' blobs and manifests are encrypted at rest;
+	// the zero value encrypts nothing (manifests) and leaves blobs to the blob store.
+	Encryption Encryption
 }
 
 // Registry implements the registry's operations over a metadata and a blob store.

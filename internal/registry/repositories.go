@@ -53,6 +53,9 @@ func (r *Registry) CreateRepository(ctx context.Context, rr RepoRef, settings me
 		return meta.Repository{}, err
 	}
 	settings.RegistryID, settings.Name = rr.Registry, rr.Name
+	if err := r.resolveEncryption(ctx, &settings); err != nil {
+		return meta.Repository{}, err
+	}
 	repo, created, err := r.meta.CreateRepository(ctx, settings, tags)
 	if err != nil {
 		return meta.Repository{}, internal(err)

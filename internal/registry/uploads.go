@@ -49,6 +49,10 @@ func (r *Registry) StartUpload(ctx context.Context, rr RepoRef) (meta.Upload, er
 	if err != nil {
 		return meta.Upload{}, err
 	}
+	// A repository whose KMS key is disabled takes no uploads (ECR: KmsException).
+	if err := r.checkKey(ctx, repo); err != nil {
+		return meta.Upload{}, err
+	}
 	state, err := marshalHash(sha256.New())
 	if err != nil {
 		return meta.Upload{}, internal(err)
@@ -101,7 +105,7 @@ func (r *Registry) AppendUpload(ctx context.Context, rr RepoRef, id string, c Ch
 	if err != nil {
 		return meta.Upload{}, internal(err)
 	}
-	n, err := r.appendChunk(ctx, u, c, h)
+	n, err := r.appendChunk(blobContext(ctx, repo), u, c, h)
 	if err != nil {
 		return meta.Upload{}, err
 	}
@@ -117,6 +121,9 @@ func (r *Registry) appendChunk(ctx context.Context, u meta.Upload, c Chunk, h ha
 			Detail:  RangeError{Size: u.Size}}
 	}
 	n, err := r.blobs.Uploads().Append(ctx, u.ID, u.Size, io.TeeReader(c.Body, h))
+	if e := (*errcode.Error)(nil); errors.As(err, &e) && e.Code != errcode.Internal {
+		return 0, keyFailure(err) // the repository's KMS key cannot be used
+	}
 	if err != nil {
 		return 0, wrapf(errcode.BlobUploadInvalid, err,
 			"upload %s failed after %d bytes of this chunk; resume from byte %d", u.ID, n, u.Size)
@@ -180,7 +187,7 @@ func (r *Registry) CompleteUpload(ctx context.Context, rr RepoRef, id, dgstText 
 	} else if h, err = unmarshalHash(u.HashState); err != nil {
 		return meta.Blob{}, internal(err)
 	}
-	n, err := r.appendChunk(ctx, u, c, h)
+	n, err := r.appendChunk(blobContext(ctx, repo), u, c, h)
 	if err != nil {
 		return meta.Blob{}, err
 	}
@@ -254,7 +261,11 @@ func (r *Registry) PutBlob(ctx context.Context, rr RepoRef, dgstText string, c C
 func (r *Registry) storeBlob(ctx context.Context, repo meta.Repository, dgst digest.Digest, c Chunk) (meta.Blob, error) {
 	id := newUUID()
 	h := dgst.Algorithm().Hash()
-	n, err := r.blobs.Uploads().Append(ctx, id, 0, io.TeeReader(c.Body, h))
+	n, err := r.blobs.Uploads().Append(blobContext(ctx, repo), id, 0, io.TeeReader(c.Body, h))
+	if e := (*errcode.Error)(nil); errors.As(err, &e) && e.Code != errcode.Internal {
+		r.discardUpload(ctx, id)
+		return meta.Blob{}, keyFailure(err) // the repository's KMS key cannot be used
+	}
 	if err != nil {
 		r.discardUpload(ctx, id)
 		return meta.Blob{}, wrapf(errcode.BlobUploadInvalid, err, "blob upload failed after %d bytes; push it again", n)

@@ -11,12 +11,13 @@ func TestAWSRouter(t *testing.T) {
 	face := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(name)) })
 	}
-	router := AWSRouter{ECR: face("ecr"), Organizations: face("organizations"), Query: face("query")}
+	router := AWSRouter{ECR: face("ecr"), Organizations: face("organizations"), KMS: face("kms"), Query: face("query")}
 	tests := []struct {
 		name, method, url, target, contentType, want string
 	}{
 		{"ECR target", "POST", "/", "AmazonEC2ContainerRegistry_V20150921.ListImages", "application/x-amz-json-1.1", "ecr"},
 		{"Organizations target", "POST", "/", "AWSOrganizationsV20161128.ListAccounts", "application/x-amz-json-1.1", "organizations"},
+		{"KMS target", "POST", "/", "TrentService.DescribeKey", "application/x-amz-json-1.1", "kms"},
 		{"unknown target", "POST", "/", "Nope.Op", "application/x-amz-json-1.1", "ecr"},
 		{"JSON without a target", "POST", "/", "", "application/x-amz-json-1.1", "ecr"},
 		{"form-encoded query", "POST", "/", "", "application/x-www-form-urlencoded; charset=utf-8", "query"},
