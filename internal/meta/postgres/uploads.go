@@ -90,4 +90,3 @@ func (s *Store) UploadExists(ctx context.Context, id string) (bool, error) {
 	}
 	return ok, nil
 }
-
