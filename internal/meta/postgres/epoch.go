@@ -32,6 +32,9 @@ import (
 // epochChannel is the NOTIFY channel of the auth epoch.
 const epochChannel = "berth_auth_epoch"
 
+// listenerName is the application_name of the listening connection.
+const listenerName = "berth auth epoch listener"
+
 // epochPollInterval bounds how long a change takes to reach this store when
 // notifications are lost.
 const epochPollInterval = time.Second
@@ -118,7 +121,9 @@ func (s *Store) listenEpoch(ctx context.Context, cfg *pgx.ConnConfig) {
 }
 
 func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
-	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	cfg = cfg.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
