@@ -45,6 +45,7 @@ type Store interface {
 	Manifests
 	Tags
 	Images
+	Leases
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 	Close() error
