@@ -13,7 +13,6 @@ import (
 	"github.com/berth-registry/berth/internal/ecr"
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/iamapi"
-	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/oci"
 	"github.com/berth-registry/berth/internal/registry"
 	"github.com/berth-registry/berth/internal/server"
@@ -26,7 +25,8 @@ func serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the registry",
 		Long: `Run the registry: the OCI Distribution API under /v2/ on one port, with blobs on the
-local filesystem and metadata in SQLite under --data-dir.
+local filesystem and metadata in SQLite under --data-dir, or in PostgreSQL
+(--metadata postgres://…) shared by several replicas.
 
 Every flag can also be set with an environment variable (BERTH_ and the flag name in
 upper case with '_' for '-', e.g. BERTH_DATA_DIR) or as a key of the YAML file given
@@ -61,12 +61,8 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	metaPath, _ := cfg.MetadataPath()
 	blobsDir, _ := cfg.BlobsDir()
-	if err := os.MkdirAll(filepath.Dir(metaPath), 0o755); err != nil {
-		return fmt.Errorf("create metadata dir: %w", err)
-	}
-	store, err := sqlite.Open(ctx, metaPath)
+	store, err := openMetadata(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -118,7 +114,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	}
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
-		"metadata", "sqlite:"+metaPath, "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush,
+		"metadata", cfg.MetadataBackend(), "blobs", "filesystem:"+blobsDir, "create_on_push", cfg.CreateOnPush,
 		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
 	if cfg.DebugAddr != "" {
