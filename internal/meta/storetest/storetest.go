@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Images", imageTests},
 		{"ImageIDs", imageIDTests},
 		{"Concurrency", concurrencyTests},
+		{"ReferenceRaces", referenceRaceTests},
 		{"Leases", leaseTests},
 	}
 	for _, g := range groups {
