@@ -75,6 +75,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", Redact(rawURL), err)
 	}
+	// pgx's default (4 connections on a small machine) queues requests that a registry
+	// serves at once; pool_max_conns in the URL still decides.
+	if !strings.Contains(rawURL, "pool_max_conns=") {
+		cfg.MaxConns = max(cfg.MaxConns, 16)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", Redact(rawURL), err)
