@@ -16,6 +16,8 @@
 #       skopeo podman buildah containerd runc uidmap
 #       docker-registry (CNCF Distribution 2.8.2, the peer bench/ compares berth with; the benchmark runs
 #       its command `docker-registry serve` itself on a free port; the package's service is not used)
+#       postgresql (internal/testutil/pgtest runs a throwaway cluster from /usr/lib/postgresql/*/bin;
+#       installed only when no pg_ctl is there; Debian's own cluster is not used)
 #   * Go tools, pinned, into $GOBIN (default $(go env GOPATH)/bin):
 #       crane, oras, regctl, cosign, notation
 #   * the OCI distribution-spec conformance suite, pinned, built into
