@@ -60,12 +60,18 @@ func (s *Store) FindBlob(ctx context.Context, registryID string, dgst digest.Dig
 }
 
 // UnlinkBlob removes a repository's link to a blob no manifest there references. It
-// runs SERIALIZABLE, so it cannot interleave with a PutManifest that references the
-// blob.
+// locks the link before looking for references: a put that references the blob holds a
+// share lock on the link until it commits, and its references are then seen.
 func (s *Store) UnlinkBlob(ctx context.Context, repoID int64, dgst digest.Digest) error {
-	return s.serializable(ctx, func(tx pgx.Tx) error {
+	return s.readCommitted(ctx, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM repository_blobs WHERE repository_id = $1 AND digest = $2 FOR UPDATE",
+			repoID, dgst.String()).Scan(&one)
+		if err != nil {
+			return notFound(err, "blob "+dgst.String(), "unlink blob "+dgst.String())
+		}
 		var by string
-		err := tx.QueryRow(ctx, `SELECT manifest_digest FROM manifest_references
+		err = tx.QueryRow(ctx, `SELECT manifest_digest FROM manifest_references
 			WHERE repository_id = $1 AND child_digest = $2 AND kind = 0 LIMIT 1`, repoID, dgst.String()).Scan(&by)
 		if err == nil {
 			return fmt.Errorf("unlink blob %s: %w", dgst, &meta.ReferencedError{By: digest.Digest(by)})
@@ -73,12 +79,8 @@ func (s *Store) UnlinkBlob(ctx context.Context, repoID int64, dgst digest.Digest
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("unlink blob %s: %w", dgst, err)
 		}
-		tag, err := tx.Exec(ctx, "DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2", repoID, dgst.String())
-		if err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2", repoID, dgst.String()); err != nil {
 			return fmt.Errorf("unlink blob %s: %w", dgst, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("blob %s: %w", dgst, meta.ErrNotFound)
 		}
 		return nil
 	})

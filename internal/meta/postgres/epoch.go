@@ -77,8 +77,13 @@ func bumpEpoch(ctx context.Context, tx pgx.Tx, v *int64) error {
 // authTx runs fn in a SERIALIZABLE transaction (retried on conflicts) that also
 // advances the persistent epoch, then advances the epoch.
 func (s *Store) authTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.authTxAt(ctx, pgx.Serializable, fn)
+}
+
+// authTxAt is authTx at isolation level iso.
+func (s *Store) authTxAt(ctx context.Context, iso pgx.TxIsoLevel, fn func(pgx.Tx) error) error {
 	var v int64
-	err := s.serializable(ctx, func(tx pgx.Tx) error {
+	err := s.tx(ctx, iso, func(tx pgx.Tx) error {
 		v = 0
 		if err := fn(tx); err != nil {
 			return err

@@ -16,9 +16,14 @@ const (
 	refManifest = 1
 )
 
-// PutManifest stores a manifest, its references and its tags in one SERIALIZABLE
-// transaction: the checks of references and immutable tags hold when it commits, as
-// on SQLite's single writer, and racing puts of one tag are ordered.
+// PutManifest stores a manifest, its references and its tags in one transaction.
+//
+// It runs READ COMMITTED and locks what it relies on (see the package comment): the
+// tags' advisory locks first, so racing pushes of one tag queue and each reads the tag
+// as the previous one left it; then a share lock on every blob link and child manifest
+// it references, which a racing UnlinkBlob or DeleteManifest must wait for (and after
+// which it finds the new references); then a share lock on the manifest itself, which
+// UntagImage and DeleteManifest take exclusively before deleting it.
 func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutResult, error) {
 	m := p.Manifest
 	annotations, err := encodeAnnotations(m.Annotations)
@@ -30,16 +35,19 @@ func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutRe
 		blobDigests[i] = b.Digest
 	}
 	var result meta.PutResult
-	err = s.serializable(ctx, func(tx pgx.Tx) error {
+	err = s.readCommitted(ctx, func(tx pgx.Tx) error {
 		result = meta.PutResult{}
+		if err := lockNames(ctx, tx, m.RepositoryID, p.Tags); err != nil {
+			return err
+		}
 		missing := &meta.MissingError{}
 		var err error
-		if missing.Blobs, err = absent(ctx, tx, "SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2::text[])",
-			m.RepositoryID, blobDigests); err != nil {
+		if missing.Blobs, err = absent(ctx, tx, `SELECT digest FROM repository_blobs
+			WHERE repository_id = $1 AND digest = ANY($2::text[]) FOR KEY SHARE`, m.RepositoryID, blobDigests); err != nil {
 			return fmt.Errorf("check blobs of %s: %w", m.Digest, err)
 		}
-		if missing.Manifests, err = absent(ctx, tx, "SELECT digest FROM manifests WHERE repository_id = $1 AND digest = ANY($2::text[])",
-			m.RepositoryID, p.Children); err != nil {
+		if missing.Manifests, err = absent(ctx, tx, `SELECT digest FROM manifests
+			WHERE repository_id = $1 AND digest = ANY($2::text[]) FOR KEY SHARE`, m.RepositoryID, p.Children); err != nil {
 			return fmt.Errorf("check children of %s: %w", m.Digest, err)
 		}
 		if len(missing.Blobs) > 0 || len(missing.Manifests) > 0 {
@@ -54,6 +62,7 @@ func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutRe
 				return &meta.TagImmutableError{Tag: tag, Digest: at}
 			}
 		}
+		// A racing put of the same manifest makes this wait until it ends.
 		res, err := tx.Exec(ctx, `INSERT INTO manifests (repository_id, digest, media_type, artifact_type,
 			config_media_type, subject, annotations, size, image_size, payload, pushed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (repository_id, digest) DO NOTHING`,
@@ -66,6 +75,18 @@ func (s *Store) PutManifest(ctx context.Context, p meta.ManifestPut) (meta.PutRe
 			result.Created = true
 			if err := insertRefs(ctx, tx, m, p.Blobs, p.Children); err != nil {
 				return err
+			}
+		} else {
+			// It exists: keep it from being deleted until this commits. If a delete
+			// that held it first has just committed, it is gone: start again, and store it.
+			var one int
+			err := tx.QueryRow(ctx, "SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR KEY SHARE",
+				m.RepositoryID, m.Digest.String()).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errRetry
+			}
+			if err != nil {
+				return fmt.Errorf("lock manifest %s: %w", m.Digest, err)
 			}
 		}
 		var moved []string
@@ -218,9 +239,28 @@ func (s *Store) GetManifest(ctx context.Context, repoID int64, dgst digest.Diges
 
 // DeleteManifest deletes a manifest no index references, with its tags.
 func (s *Store) DeleteManifest(ctx context.Context, repoID int64, dgst digest.Digest) error {
-	return s.serializable(ctx, func(tx pgx.Tx) error { return deleteManifest(ctx, tx, repoID, dgst) })
+	return s.readCommitted(ctx, func(tx pgx.Tx) error {
+		if err := lockManifest(ctx, tx, repoID, dgst); err != nil {
+			return err
+		}
+		return deleteManifest(ctx, tx, repoID, dgst)
+	})
 }
 
+// lockManifest locks a manifest for deletion: a put that references it or shares it
+// holds a share lock until it commits, and the references it made are seen by the
+// statements after this one. ErrNotFound if there is no such manifest.
+func lockManifest(ctx context.Context, tx pgx.Tx, repoID int64, dgst digest.Digest) error {
+	var one int
+	err := tx.QueryRow(ctx, "SELECT 1 FROM manifests WHERE repository_id = $1 AND digest = $2 FOR UPDATE",
+		repoID, dgst.String()).Scan(&one)
+	if err != nil {
+		return notFound(err, "manifest "+dgst.String(), "delete manifest "+dgst.String())
+	}
+	return nil
+}
+
+// deleteManifest deletes a manifest that lockManifest locked, unless an index references it.
 func deleteManifest(ctx context.Context, tx pgx.Tx, repoID int64, dgst digest.Digest) error {
 	var by string
 	err := tx.QueryRow(ctx, `SELECT manifest_digest FROM manifest_references
@@ -243,24 +283,32 @@ func deleteManifest(ctx context.Context, tx pgx.Tx, repoID int64, dgst digest.Di
 }
 
 // UntagImage removes a tag and the image it leaves without tags, unless an index
-// references that image.
+// references that image. It locks the image before counting its other tags, so a put
+// that tags it again either commits first (and is counted) or waits and finds it gone.
 func (s *Store) UntagImage(ctx context.Context, repoID int64, tag string) (digest.Digest, bool, error) {
 	var dgst digest.Digest
 	var deleted bool
-	err := s.serializable(ctx, func(tx pgx.Tx) error {
+	err := s.readCommitted(ctx, func(tx pgx.Tx) error {
 		dgst, deleted = "", false
-		var d string
-		var others bool
-		err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM tags WHERE repository_id = $1 AND name = $2 RETURNING digest)
-			SELECT g.digest, EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = $1 AND t.digest = g.digest AND t.name <> $2)
-			FROM gone g`, repoID, tag).Scan(&d, &others)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("tag %q: %w", tag, meta.ErrNotFound)
+		if err := lockNames(ctx, tx, repoID, []string{tag}); err != nil {
+			return err
 		}
+		var d string
+		err := tx.QueryRow(ctx, "DELETE FROM tags WHERE repository_id = $1 AND name = $2 RETURNING digest", repoID, tag).Scan(&d)
 		if err != nil {
-			return fmt.Errorf("untag %q: %w", tag, err)
+			return notFound(err, fmt.Sprintf("tag %q", tag), fmt.Sprintf("untag %q", tag))
 		}
 		dgst = digest.Digest(d)
+		if err := lockManifest(ctx, tx, repoID, dgst); errors.Is(err, meta.ErrNotFound) {
+			return nil // deleted meanwhile, with its tags
+		} else if err != nil {
+			return err
+		}
+		var others bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM tags WHERE repository_id = $1 AND digest = $2)",
+			repoID, d).Scan(&others); err != nil {
+			return fmt.Errorf("untag %q: %w", tag, err)
+		}
 		if others {
 			return nil
 		}

@@ -141,11 +141,12 @@ func (s *Store) UpdateRepository(ctx context.Context, repo meta.Repository) erro
 	return nil
 }
 
-// DeleteRepository deletes a repository and everything in it.
+// DeleteRepository deletes a repository and everything in it. It locks the
+// repository first: a racing write into it (whose foreign key check takes a share lock
+// on the repository) either committed before, and is seen by the statements below, or
+// waits and then fails on the missing repository.
 func (s *Store) DeleteRepository(ctx context.Context, repoID int64, force bool) error {
-	return s.authTx(ctx, func(tx pgx.Tx) error {
-		// Lock the repository first: a racing PutManifest's foreign key check waits for
-		// this transaction, and one that came first is seen by the count below.
+	return s.authTxAt(ctx, pgx.ReadCommitted, func(tx pgx.Tx) error {
 		var id int64
 		err := tx.QueryRow(ctx, "SELECT id FROM repositories WHERE id = $1 FOR UPDATE", repoID).Scan(&id)
 		if err != nil {

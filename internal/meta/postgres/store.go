@@ -1,22 +1,35 @@
 // Package postgres is the metadata store for clusters of berth replicas: one
 // PostgreSQL database shared by every replica, through pgx's connection pool.
 //
-// SQLite has one writer; PostgreSQL has many. Single statements rely on PostgreSQL's
-// row locks (a compare-and-set is one UPDATE … WHERE); transactions of several
-// statements whose outcome depends on what they read run SERIALIZABLE and are retried
-// when PostgreSQL reports a serialization failure, so every write behaves as if it ran
-// alone, as on SQLite. Statements are prepared once per connection (pgx's statement
-// cache) and reads run on the pool without a transaction.
+// SQLite has one writer; PostgreSQL has many. Where the SQLite store relies on its one
+// writer, this one locks: a compare-and-set is one UPDATE … WHERE (PostgreSQL re-checks
+// the condition on the newest row after waiting for a racing writer's row lock). The
+// writes of manifests, tags and blob links run READ COMMITTED, where each statement sees
+// what committed before it began, and lock what they read before relying on it: a
+// manifest put holds a share lock on each blob link and child manifest it references,
+// and a delete locks the row it deletes before looking for references to it, so either
+// the put or the delete comes first and the second sees the first's commit. Pushes of
+// one tag queue on an advisory lock of the tag. (SERIALIZABLE would need no such
+// reasoning, but its conflict detection works on index pages: concurrent pushes of
+// different tags to one repository failed each other until retries ran out.) The
+// writes that authorization depends on, rare and full of invariants (no user deleted
+// while it has keys, …), run SERIALIZABLE and are retried on serialization failures.
+//
+// Statements are prepared once per connection (pgx's statement cache); reads run on the
+// pool without a transaction.
 package postgres
 
 import (
 	"context"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -177,20 +190,16 @@ func (s *Store) migrate(ctx context.Context) error {
 const maxAttempts = 40
 
 // tx runs fn in a transaction of isolation level iso, committing if it returns nil.
-// A transaction that loses a serialization conflict or a deadlock is retried from the
-// start, so fn must set its results afresh each time it runs.
+// A transaction that loses a serialization conflict or a deadlock, or returns errRetry,
+// is retried from the start, so fn must set its results afresh each time it runs.
 func (s *Store) tx(ctx context.Context, iso pgx.TxIsoLevel, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: iso}, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
-		// Jittered, growing pauses spread racing writers apart.
-		pause := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
-		select {
-		case <-ctx.Done():
+		if pause(ctx, attempt) != nil {
 			return err
-		case <-time.After(pause):
 		}
 	}
 }
@@ -198,6 +207,58 @@ func (s *Store) tx(ctx context.Context, iso pgx.TxIsoLevel, fn func(pgx.Tx) erro
 // serializable runs fn in a SERIALIZABLE transaction, retried on conflicts.
 func (s *Store) serializable(ctx context.Context, fn func(pgx.Tx) error) error {
 	return s.tx(ctx, pgx.Serializable, fn)
+}
+
+// readCommitted runs fn in a READ COMMITTED transaction, retried on deadlocks and when
+// fn returns errRetry.
+func (s *Store) readCommitted(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.tx(ctx, pgx.ReadCommitted, fn)
+}
+
+// errRetry is what a transaction returns to run again from the start: a row it was
+// about to rely on went away while it waited for the row's lock.
+var errRetry = errors.New("retry the transaction")
+
+// pause waits a jittered, growing while before the next attempt of a transaction,
+// which spreads racing writers apart; it returns ctx's error if ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// lockNames takes the transaction's advisory locks of names (tags) in a repository,
+// always in one order so that two transactions cannot deadlock on them.
+func lockNames(ctx context.Context, tx pgx.Tx, repoID int64, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	keys := make([]int64, len(names))
+	for i, n := range names {
+		keys[i] = lockKey(repoID, n)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	// unnest yields the keys in array order, and each row's lock is taken in turn.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k", keys); err != nil {
+		return fmt.Errorf("lock tags: %w", err)
+	}
+	return nil
+}
+
+// lockKey is the advisory lock key of a name in a repository (FNV-1a, 64 bits). Two
+// names that hash alike only queue behind each other.
+func lockKey(repoID int64, name string) int64 {
+	h := fnv.New64a()
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(repoID))
+	h.Write(id[:])
+	h.Write([]byte(name))
+	return int64(h.Sum64())
 }
 
 func pgCode(err error) string {
@@ -208,10 +269,11 @@ func pgCode(err error) string {
 	return ""
 }
 
-// retryable reports a serialization failure or a deadlock: the transaction can run again.
+// retryable reports a serialization failure, a deadlock or errRetry: the transaction
+// can run again.
 func retryable(err error) bool {
 	c := pgCode(err)
-	return c == "40001" || c == "40P01"
+	return c == "40001" || c == "40P01" || errors.Is(err, errRetry)
 }
 
 func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }

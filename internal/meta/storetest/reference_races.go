@@ -15,6 +15,7 @@ var referenceRaceTests = []test{
 	{"UnlinkBlobVsPutManifest", testUnlinkBlobVsPutManifest},
 	{"DeleteChildVsPutIndex", testDeleteChildVsPutIndex},
 	{"UntagLastTagVsTagAgain", testUntagLastTagVsTagAgain},
+	{"DeleteRepositoryVsPutManifest", testDeleteRepositoryVsPutManifest},
 }
 
 // raceRounds is how many times each race runs: one interleaving per round.
@@ -102,5 +103,35 @@ func testUntagLastTagVsTagAgain(t *testing.T, s meta.Store) {
 		}
 		_, err = s.GetManifest(ctx(t), repo.ID, m.Digest, false)
 		wantNoErr(t, "GetManifest of an image with a tag", err)
+	}
+}
+
+func testDeleteRepositoryVsPutManifest(t *testing.T, s meta.Store) {
+	for round := range raceRounds {
+		repo := mustRepo(t, s, "r"+itoa(round))
+		m := newManifest(repo.ID, `{"repo":`+itoa(round)+`}`)
+		var putErr, deleteErr error
+		race(2, func(i int) {
+			if i == 0 {
+				_, putErr = s.PutManifest(ctx(t), meta.ManifestPut{Manifest: m, Tags: []string{"latest"}})
+			} else {
+				deleteErr = s.DeleteRepository(ctx(t), repo.ID, false)
+			}
+		})
+		switch {
+		case putErr == nil && errors.Is(deleteErr, meta.ErrNotEmpty):
+			got, err := s.ResolveTag(ctx(t), repo.ID, "latest")
+			wantNoErr(t, "ResolveTag in the repository the put kept", err)
+			if got.Digest != m.Digest {
+				t.Errorf("round %d: ResolveTag = %s, want %s", round, got.Digest, m.Digest)
+			}
+		case deleteErr == nil && putErr != nil:
+			_, err := s.GetRepository(ctx(t), registryID, repo.Name)
+			wantErrIs(t, "GetRepository of a deleted repository", err, meta.ErrNotFound)
+			_, err = s.GetManifest(ctx(t), repo.ID, m.Digest, false)
+			wantErrIs(t, "GetManifest in a deleted repository", err, meta.ErrNotFound)
+		default:
+			t.Fatalf("round %d: PutManifest %v and DeleteRepository %v: want one to win and the other to fail", round, putErr, deleteErr)
+		}
 	}
 }
