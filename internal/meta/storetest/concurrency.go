@@ -18,6 +18,7 @@ var concurrencyTests = []test{
 	{"ImmutableTagRace", testImmutableTagRace},
 	{"AdvanceUploadRace", testAdvanceUploadRace},
 	{"ParallelPushesOfDifferentTags", testParallelPushesOfDifferentTags},
+	{"ParallelAuthWrites", testParallelAuthWrites},
 }
 
 // race runs fn(i) for i in [0, n) at once and waits for all of them.
@@ -266,5 +267,38 @@ func testParallelPushesOfDifferentTags(t *testing.T, s meta.Store) {
 	wantNoErr(t, "ListTags", err)
 	if len(tags) != steps*n {
 		t.Errorf("ListTags after %d parallel pushes has %d tags, want %d", steps*n, len(tags), steps*n)
+	}
+}
+
+// Many writes that authorization depends on at once (Terraform creating users and
+// keys in parallel) all succeed, and each advances the auth epoch.
+func testParallelAuthWrites(t *testing.T, s meta.Store) {
+	const n = 32
+	before := s.AuthEpoch()
+	errs := make([]error, n)
+	race(n, func(i int) {
+		name := "user-" + itoa(i)
+		if errs[i] = s.CreateUser(ctx(t), meta.User{AccountID: registryID, Name: name, ID: "AIDA" + itoa(i), Path: "/",
+			CreatedAt: base}); errs[i] != nil {
+			return
+		}
+		if errs[i] = s.PutInlinePolicy(ctx(t), registryID, meta.KindUser, name, "p", "{}"); errs[i] != nil {
+			return
+		}
+		errs[i] = s.CreateAccessKey(ctx(t), meta.AccessKey{ID: "AKIA" + itoa(i), AccountID: registryID, UserName: name,
+			SecretSealed: []byte("s"), Status: "Active", CreatedAt: base})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	users, err := s.ListUsers(ctx(t), registryID, "", "", 1000)
+	wantNoErr(t, "ListUsers", err)
+	if len(users) != n {
+		t.Errorf("ListUsers after %d parallel CreateUser has %d users", n, len(users))
+	}
+	if after := s.AuthEpoch(); after < before+3*n {
+		t.Errorf("AuthEpoch after %d auth writes = %d, want at least %d", 3*n, after, before+3*n)
 	}
 }
