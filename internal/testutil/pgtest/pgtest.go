@@ -138,7 +138,7 @@ func start() error {
 		server.admin = u
 		return nil
 	}
-	bin, err := binDir()
+	bin, err := binDir(binGlob)
 	if err != nil {
 		return err
 	}
@@ -187,9 +187,13 @@ func start() error {
 	return nil
 }
 
-// binDir returns the newest /usr/lib/postgresql/<version>/bin holding pg_ctl.
-func binDir() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+// binGlob matches the bin directories of Debian's PostgreSQL versions.
+const binGlob = "/usr/lib/postgresql/*/bin"
+
+// binDir returns the newest directory that glob matches holding pg_ctl, else the
+// directory of pg_ctl on PATH.
+func binDir(glob string) (string, error) {
+	dirs, _ := filepath.Glob(glob)
 	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
