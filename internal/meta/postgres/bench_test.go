@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,6 +84,29 @@ func BenchmarkPullReadsParallel(b *testing.B) {
 				return
 			}
 			if _, err := h.store.RepositoryBlob(b.Context(), h.repoID, h.layer); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// Pushes of different images with tags of their own into one repository, 16 per
+// GOMAXPROCS at once: the manifest writes of a CI fleet.
+func BenchmarkPutManifestParallel(b *testing.B) {
+	h := newHotReads(b)
+	var n atomic.Int64
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			payload := []byte(`{"build":` + strconv.FormatInt(i, 10) + `}`)
+			m := meta.Manifest{RepositoryID: h.repoID, Digest: digest.FromBytes(payload),
+				MediaType: "application/vnd.oci.image.manifest.v1+json", Size: int64(len(payload)), Payload: payload,
+				PushedAt: time.Now()}
+			if _, err := h.store.PutManifest(b.Context(), meta.ManifestPut{Manifest: m,
+				Tags:  []string{"build-" + strconv.FormatInt(i, 10)},
+				Blobs: []meta.BlobRef{{Digest: h.layer, MediaType: "application/vnd.oci.image.layer.v1.tar+gzip"}}}); err != nil {
 				b.Error(err)
 				return
 			}
