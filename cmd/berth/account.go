@@ -164,6 +164,9 @@ func withIdentities(cmd *cobra.Command, cfg *config.Config, fn func(context.Cont
 		return err
 	}
 	defer store.Close()
+	if err := checkSharedMasterKey(ctx, cfg, store); err != nil {
+		return err
+	}
 	masterKey, err := iam.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
 	if err != nil {
 		return err

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -31,4 +33,24 @@ func openMetadata(ctx context.Context, cfg *config.Config, create bool) (meta.St
 		return nil, fmt.Errorf("no registry at %s (start berth serve once first): %w", path, err)
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// checkSharedMasterKey refuses to go on when the metadata store is shared (PostgreSQL)
+// and already holds accounts, but this process has no master key and would create one:
+// their secrets are sealed with the key the other replicas use, which this process
+// must be given too.
+func checkSharedMasterKey(ctx context.Context, cfg *config.Config, store meta.Store) error {
+	if cfg.MetadataURL() == "" || cfg.MasterKey != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.MasterKeyPath()); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, err := store.DefaultAccount(ctx); errors.Is(err, meta.ErrNotFound) {
+		return nil // the first start: this process creates the key
+	} else if err != nil {
+		return err
+	}
+	return fmt.Errorf("no master key at %s, but the database already holds accounts: give this process "+
+		"the master key the other replicas use (BERTH_MASTER_KEY or --master-key-file)", cfg.MasterKeyPath())
 }

@@ -71,6 +71,9 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSharedMasterKey(ctx, cfg, store); err != nil {
+		return err
+	}
 	masterKey, err := iam.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
 	if err != nil {
 		return err
