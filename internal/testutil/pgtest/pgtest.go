@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,8 +144,19 @@ func start() error {
 		return err
 	}
 	server.pgCtl = filepath.Join(bin, "pg_ctl")
-	dir, err := os.MkdirTemp("", "berth-pgtest-")
+	asUser := []string(nil)
+	if os.Geteuid() == 0 {
+		asUser = []string{"runuser", "-u", "postgres", "--"}
+	}
+	reapOrphans(asUser, server.pgCtl)
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
+		return err
+	}
+	// Whose cluster it is: a test binary killed before Main could stop it leaves it to
+	// the next one to reap.
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return err
 	}
 	// PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres
@@ -161,7 +173,7 @@ func start() error {
 			os.RemoveAll(dir)
 			return err
 		}
-		server.asUser = []string{"runuser", "-u", "postgres", "--"}
+		server.asUser = asUser
 	}
 	port, err := freePort()
 	if err != nil {
@@ -185,6 +197,31 @@ func start() error {
 	server.dir = dir
 	server.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return nil
+}
+
+// dirPrefix begins the names of the clusters' temporary directories; ownerFile, in
+// one, holds the process id of the test binary that started it.
+const (
+	dirPrefix = "berth-pgtest-"
+	ownerFile = "owner.pid"
+)
+
+// reapOrphans stops and removes the clusters of test binaries that died without
+// stopping them (killed by a timeout, say).
+func reapOrphans(asUser []string, pgCtl string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // starting, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // its owner lives
+		}
+		run(append(asUser, pgCtl, "-D", filepath.Join(dir, "data"), "-m", "immediate", "-w", "stop"))
+		os.RemoveAll(dir)
+	}
 }
 
 // binGlob matches the bin directories of Debian's PostgreSQL versions.
