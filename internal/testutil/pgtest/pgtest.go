@@ -7,6 +7,9 @@
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
+// A cluster whose test binary died before stopping it is stopped and removed by the
+// next test binary that starts one.
+//
 // With BERTH_TEST_POSTGRES_URL set (postgres://user:pass@host:port/db of a role that
 // may CREATE DATABASE), the databases are created on that server instead and dropped
 // when their test ends.
