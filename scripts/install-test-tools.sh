@@ -16,6 +16,8 @@
 #       skopeo podman buildah containerd runc uidmap
 #       docker-registry (CNCF Distribution 2.8.2, the peer bench/ compares berth with; the benchmark runs
 #       its command `docker-registry serve` itself on a free port; the package's service is not used)
+#       postgresql (internal/testutil/pgtest runs a throwaway cluster from /usr/lib/postgresql/*/bin;
+#       installed only when no pg_ctl is there; Debian's own cluster is not used)
 #   * Go tools, pinned, into $GOBIN (default $(go env GOPATH)/bin):
 #       crane, oras, regctl, cosign, notation
 #       versitygw (a real S3 server for the S3 blob store's tests, internal/testutil/s3test)
@@ -165,6 +167,26 @@ install_apt() {
   log "apt packages installed in $(( $(date +%s) - s )) s"
 }
 
+# ---- PostgreSQL (internal/testutil/pgtest starts a throwaway cluster from its binaries) --------------
+# Only the server binaries are used (/usr/lib/postgresql/*/bin); Debian's own cluster is left alone.
+install_postgres() {
+  local b
+  for b in /usr/lib/postgresql/*/bin/pg_ctl; do
+    if [ -x "$b" ]; then log "postgresql present ($b)"; return 0; fi
+  done
+  if [ $CHECK_ONLY = 1 ]; then MISSING+=(postgresql); return 0; fi
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install PostgreSQL by hand"
+  if [ $APT_UPDATED = 0 ]; then
+    log "apt-get update"
+    apt_run update -q || die "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  log "apt-get install postgresql"
+  apt_run install -y -q postgresql || die "apt-get install postgresql failed"
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || die "postgresql installed but no pg_ctl under /usr/lib/postgresql"
+  log "apt postgresql $(pkg_version postgresql) installed"
+}
+
 # ---- Go tools ---------------------------------------------------------------------------------------
 # bin_mod_version BIN MODULE: the version of MODULE that BIN was built from ("" if unknown).
 bin_mod_version() {
@@ -239,6 +261,7 @@ check_docker() {
 }
 
 install_apt
+install_postgres
 go_tool crane    "$CRANE_PKG"    "$CRANE_MOD"    "$CRANE_VER"    install
 go_tool oras     "$ORAS_PKG"     "$ORAS_MOD"     "$ORAS_VER"     install
 go_tool regctl   "$REGCTL_PKG"   "$REGCTL_MOD"   "$REGCTL_VER"   install

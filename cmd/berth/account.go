@@ -13,7 +13,6 @@ import (
 	"github.com/berth-registry/berth/internal/config"
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/meta"
-	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/spf13/cobra"
 )
 
@@ -160,15 +159,14 @@ func withIdentities(cmd *cobra.Command, cfg *config.Config, fn func(context.Cont
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	ctx := cmd.Context()
-	metaPath, _ := cfg.MetadataPath()
-	if _, err := os.Stat(metaPath); err != nil {
-		return fmt.Errorf("no registry at %s (start berth serve once first): %w", metaPath, err)
-	}
-	store, err := sqlite.Open(ctx, metaPath)
+	store, err := openMetadata(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if err := checkSharedMasterKey(ctx, cfg, store); err != nil {
+		return err
+	}
 	masterKey, err := iam.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"github.com/berth-registry/berth/internal/iam"
 	"github.com/berth-registry/berth/internal/iamapi"
 	"github.com/berth-registry/berth/internal/kms"
-	"github.com/berth-registry/berth/internal/meta/sqlite"
 	"github.com/berth-registry/berth/internal/oci"
 	"github.com/berth-registry/berth/internal/registry"
 	"github.com/berth-registry/berth/internal/server"
@@ -28,7 +27,7 @@ func serveCommand() *cobra.Command {
 		Short: "Run the registry",
 		Long: `Run the registry: the OCI Distribution API under /v2/ on one port, with blobs on the
 local filesystem (or in S3 with --blobs s3://bucket/prefix) and metadata in SQLite
-under --data-dir.
+under --data-dir, or in PostgreSQL (--metadata postgres://…) shared by several replicas.
 
 Every flag can also be set with an environment variable (BERTH_ and the flag name in
 upper case with '_' for '-', e.g. BERTH_DATA_DIR) or as a key of the YAML file given
@@ -63,11 +62,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	metaPath, _ := cfg.MetadataPath()
-	if err := os.MkdirAll(filepath.Dir(metaPath), 0o755); err != nil {
-		return fmt.Errorf("create metadata dir: %w", err)
-	}
-	store, err := sqlite.Open(ctx, metaPath)
+	store, err := openMetadata(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -78,6 +73,9 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	}
 	redirector, err := blobRedirector(cfg, baseBlobs, log)
 	if err != nil {
+		return err
+	}
+	if err := checkSharedMasterKey(ctx, cfg, store); err != nil {
 		return err
 	}
 	masterKey, err := iam.LoadMasterKey(cfg.MasterKey, cfg.MasterKeyPath())
@@ -139,7 +137,7 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	}
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	log.Info("berth serving", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "data_dir", dataDir,
-		"metadata", "sqlite:"+metaPath, blobsLog, "encryption_at_rest", cfg.EncryptionAtRest, "create_on_push", cfg.CreateOnPush,
+		"metadata", cfg.MetadataBackend(), blobsLog, "encryption_at_rest", cfg.EncryptionAtRest, "create_on_push", cfg.CreateOnPush,
 		"account", acct.ID, "region", cfg.Region, "registry_host", acct.RegistryHost)
 
 	if cfg.DebugAddr != "" {

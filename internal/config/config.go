@@ -63,7 +63,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ConfigFile, "config", "", "YAML configuration file; its keys are the flag names")
 	fs.StringVar(&c.Addr, "addr", "0.0.0.0:5000", "address to listen on (host:port; port 0 picks a free port)")
 	fs.StringVar(&c.DataDir, "data-dir", "./berth-data", "directory for blobs, upload data and the SQLite database")
-	fs.StringVar(&c.Metadata, "metadata", "sqlite", `metadata store: "sqlite" (<data-dir>/metadata.db) or "sqlite:<path>"`)
+	fs.StringVar(&c.Metadata, "metadata", "sqlite", `metadata store: "sqlite" (<data-dir>/metadata.db), "sqlite:<path>", or a PostgreSQL URL "postgres://user:password@host:port/db?sslmode=…" (also postgresql://) that every replica shares`)
 	fs.StringVar(&c.Blobs, "blobs", "filesystem", `blob store: "filesystem" (<data-dir>), "filesystem:<dir>" or "s3://<bucket>[/<prefix>]"`)
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); serves HTTPS when set with --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
@@ -190,7 +190,11 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key must be set together"))
 	}
-	if _, err := c.MetadataPath(); err != nil {
+	if c.MetadataURL() != "" {
+		if _, err := url.Parse(c.Metadata); err != nil {
+			errs = append(errs, fmt.Errorf("metadata: bad PostgreSQL URL: %w", err))
+		}
+	} else if _, err := c.MetadataPath(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, isS3, err := c.S3(); err != nil {
@@ -260,7 +264,33 @@ func (c *Config) MetadataPath() (string, error) {
 	case strings.HasPrefix(c.Metadata, "sqlite:") && len(c.Metadata) > len("sqlite:"):
 		return strings.TrimPrefix(c.Metadata, "sqlite:"), nil
 	}
-	return "", fmt.Errorf(`metadata %q: use "sqlite" or "sqlite:<path>"`, c.Metadata)
+	return "", fmt.Errorf(`metadata %q: use "sqlite", "sqlite:<path>" or a postgres:// URL`, c.Metadata)
+}
+
+// MetadataURL is the URL of the PostgreSQL metadata store (postgres://… or
+// postgresql://…), or "" when the store is SQLite.
+func (c *Config) MetadataURL() string {
+	if strings.HasPrefix(c.Metadata, "postgres://") || strings.HasPrefix(c.Metadata, "postgresql://") {
+		return c.Metadata
+	}
+	return ""
+}
+
+// MetadataBackend describes the metadata store for logs, without a password:
+// sqlite:<path> or the PostgreSQL URL with its password redacted.
+func (c *Config) MetadataBackend() string {
+	if u := c.MetadataURL(); u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil {
+			return "postgres (unparsable URL)"
+		}
+		return parsed.Redacted()
+	}
+	p, err := c.MetadataPath()
+	if err != nil {
+		return c.Metadata
+	}
+	return "sqlite:" + p
 }
 
 // BlobsDir is the directory of the filesystem blob store.

@@ -94,6 +94,7 @@ func TestInvalid(t *testing.T) {
 		{"zero expiry", []string{"--upload-expiry", "0s"}, nil, "", "upload-expiry must be positive"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "", "log-level"},
 		{"bad metadata", []string{"--metadata", "mysql://x"}, nil, "", "metadata"},
+		{"bad postgres URL", []string{"--metadata", "postgres://u:p@host:port-is-not-a-number/db"}, nil, "", "bad PostgreSQL URL"},
 		{"bad blobs", []string{"--blobs", "ftp://x"}, nil, "", "blobs"},
 		{"s3 without bucket", []string{"--blobs", "s3://"}, nil, "", "no bucket"},
 		{"s3 key without secret", []string{"--blobs", "s3://b", "--s3-access-key", "AKIA"}, nil, "", "s3-access-key and s3-secret-key"},
@@ -163,5 +164,32 @@ func TestS3Blobs(t *testing.T) {
 	}
 	if _, ok, _ := c.S3(); ok || c.BlobRedirect {
 		t.Errorf("by default blobs are in S3 (%v) or redirected (%v)", ok, c.BlobRedirect)
+	}
+}
+
+func TestMetadataBackend(t *testing.T) {
+	tests := []struct {
+		metadata    string
+		wantURL     string
+		wantBackend string
+	}{
+		{"sqlite", "", "sqlite:/data/metadata.db"},
+		{"sqlite:/elsewhere/meta.db", "", "sqlite:/elsewhere/meta.db"},
+		{"postgres://berth:s3cret@db:5432/berth?sslmode=require", "postgres://berth:s3cret@db:5432/berth?sslmode=require",
+			"postgres://berth:xxxxx@db:5432/berth?sslmode=require"},
+		{"postgresql://db/berth", "postgresql://db/berth", "postgresql://db/berth"},
+	}
+	for _, tt := range tests {
+		c, err := resolve(t, []string{"--metadata", tt.metadata, "--data-dir", "/data"}, nil, "")
+		if err != nil {
+			t.Errorf("--metadata %s: %v", tt.metadata, err)
+			continue
+		}
+		if got := c.MetadataURL(); got != tt.wantURL {
+			t.Errorf("--metadata %s: MetadataURL = %q, want %q", tt.metadata, got, tt.wantURL)
+		}
+		if got := c.MetadataBackend(); got != tt.wantBackend {
+			t.Errorf("--metadata %s: MetadataBackend = %q, want %q", tt.metadata, got, tt.wantBackend)
+		}
 	}
 }

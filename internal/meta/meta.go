@@ -46,6 +46,7 @@ type Store interface {
 	Tags
 	Images
 	KMSKeys
+	Leases
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 	Close() error

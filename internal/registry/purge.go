@@ -59,12 +59,37 @@ func (r *Registry) PurgeUploads(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-// RunUploadPurger purges expired uploads every interval until ctx ends.
+// uploadPurgeLease is the lease a process holds to purge uploads: of the replicas that
+// share a metadata store, one purges.
+const uploadPurgeLease = "upload-purge"
+
+// PurgeUploadsIfHolder purges expired uploads if this process holds the upload purge
+// lease or can take it, for ttl; held says whether it did.
+func (r *Registry) PurgeUploadsIfHolder(ctx context.Context, ttl time.Duration) (held bool, n int, err error) {
+	held, err = r.meta.AcquireLease(ctx, uploadPurgeLease, r.holder, ttl)
+	if err != nil || !held {
+		return false, 0, err
+	}
+	n, err = r.PurgeUploads(ctx)
+	return true, n, err
+}
+
+// RunUploadPurger purges expired uploads every interval until ctx ends, while it holds
+// the upload purge lease. The lease lasts two intervals and each pass renews it, so the
+// holder keeps it and the others skip their passes; if the holder dies, another
+// replica takes over within two intervals. It releases the lease when ctx ends.
 func (r *Registry) RunUploadPurger(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	defer func() {
+		end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := r.meta.ReleaseLease(end, uploadPurgeLease, r.holder); err != nil {
+			r.log.Warn("release the upload purge lease", "err", err)
+		}
+	}()
 	for {
-		if n, err := r.PurgeUploads(ctx); err != nil && ctx.Err() == nil {
+		if _, n, err := r.PurgeUploadsIfHolder(ctx, 2*interval); err != nil && ctx.Err() == nil {
 			r.log.Error("purge expired uploads", "err", err)
 		} else if n > 0 {
 			r.log.Info("purged expired uploads", "count", n)

@@ -45,6 +45,8 @@ type Registry struct {
 	// schema1Key signs manifests translated to schema1 for old clients;
 	// nil disables the translation.
 	schema1Key crypto.Signer
+	// holder names this process in leases of jobs that one replica runs.
+	holder string
 }
 
 // New returns a Registry.
@@ -64,6 +66,7 @@ func New(m meta.Store, b blob.Store, cfg Config, log *slog.Logger) *Registry {
 		now:       time.Now,
 		// One key per process, as Distribution makes without a configured one.
 		schema1Key: newSchema1Key(log),
+		holder:     newUUID(),
 	}
 }
 

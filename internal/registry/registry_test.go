@@ -207,3 +207,71 @@ func TestConcurrentPushesToOneTag(t *testing.T) {
 		}
 	}
 }
+
+// Of two replicas on one metadata store, the one that holds the upload purge lease
+// purges; the other takes over once the holder stops renewing it.
+func TestPurgeUploadsIfHolder(t *testing.T) {
+	ctx := context.Background()
+	first, dir := newTestRegistry(t, Config{CreateOnPush: true, UploadExpiry: time.Hour})
+	second := New(first.meta, first.blobs, first.cfg, first.log)
+	orphan := filepath.Join(dir, "uploads", newUUID())
+	if err := os.WriteFile(orphan, []byte("orphan"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(orphan, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	const ttl = 300 * time.Millisecond
+	if held, _, err := second.PurgeUploadsIfHolder(ctx, ttl); err != nil || !held {
+		t.Fatalf("second replica, lease free: held %v, %v; want it to take the lease", held, err)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("the holder's purge left the orphan: %v", err)
+	}
+	if held, n, err := first.PurgeUploadsIfHolder(ctx, ttl); err != nil || held || n != 0 {
+		t.Errorf("first replica while the second holds the lease: held %v, removed %d, %v; want it to skip", held, n, err)
+	}
+	if held, _, err := second.PurgeUploadsIfHolder(ctx, ttl); err != nil || !held {
+		t.Errorf("the holder renewing: held %v, %v", held, err)
+	}
+	time.Sleep(ttl + 100*time.Millisecond) // the second replica dies
+	if held, _, err := first.PurgeUploadsIfHolder(ctx, ttl); err != nil || !held {
+		t.Errorf("first replica after the holder's lease expired: held %v, %v; want it to take over", held, err)
+	}
+}
+
+// The purge loop releases the lease when it stops, so another replica need not wait
+// for it to expire.
+func TestRunUploadPurgerReleasesTheLease(t *testing.T) {
+	first, _ := newTestRegistry(t, Config{CreateOnPush: true, UploadExpiry: time.Hour})
+	second := New(first.meta, first.blobs, first.cfg, first.log)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first.RunUploadPurger(ctx, time.Hour)
+	}()
+	// Probe with a lease that expires at once: true means the lease was free (and is
+	// at once again), false that the loop holds it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		free, err := first.meta.AcquireLease(context.Background(), uploadPurgeLease, "probe", time.Nanosecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !free {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the purge loop never took the lease")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	<-done
+	if held, _, err := second.PurgeUploadsIfHolder(context.Background(), time.Hour); err != nil || !held {
+		t.Errorf("after the loop stopped: held %v, %v; want the lease free", held, err)
+	}
+}

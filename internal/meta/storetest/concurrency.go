@@ -17,6 +17,8 @@ var concurrencyTests = []test{
 	{"MoveTagRace", testMoveTagRace},
 	{"ImmutableTagRace", testImmutableTagRace},
 	{"AdvanceUploadRace", testAdvanceUploadRace},
+	{"ParallelPushesOfDifferentTags", testParallelPushesOfDifferentTags},
+	{"ParallelAuthWrites", testParallelAuthWrites},
 }
 
 // race runs fn(i) for i in [0, n) at once and waits for all of them.
@@ -236,4 +238,67 @@ func testAdvanceUploadRace(t *testing.T, s meta.Store) {
 	got, err := s.GetUpload(ctx(t), u.ID)
 	wantNoErr(t, "GetUpload", err)
 	wantUpload(t, "GetUpload after the race", got, nexts[winner])
+}
+
+// Many pushes of different images and tags to one repository at once (a CI fleet) all
+// succeed: a store may order them, but must not fail them for touching the same tables.
+func testParallelPushesOfDifferentTags(t *testing.T, s meta.Store) {
+	repo := mustRepo(t, s, "r")
+	layer := dgst("shared base layer")
+	mustLink(t, s, repo.ID, layer)
+	const n, steps = 32, 10
+	errs := make([]error, n)
+	race(n, func(i int) {
+		for j := range steps {
+			m := newManifest(repo.ID, `{"ci":`+itoa(i)+`,"step":`+itoa(j)+`}`)
+			if _, err := s.PutManifest(ctx(t), meta.ManifestPut{Manifest: m, Blobs: refs(layer),
+				Tags: []string{"build-" + itoa(i*steps+j)}}); err != nil {
+				errs[i] = err
+				return
+			}
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("pusher %d: %v", i, err)
+		}
+	}
+	tags, err := s.ListTags(ctx(t), repo.ID, "", 1000)
+	wantNoErr(t, "ListTags", err)
+	if len(tags) != steps*n {
+		t.Errorf("ListTags after %d parallel pushes has %d tags, want %d", steps*n, len(tags), steps*n)
+	}
+}
+
+// Many writes that authorization depends on at once (Terraform creating users and
+// keys in parallel) all succeed, and each advances the auth epoch.
+func testParallelAuthWrites(t *testing.T, s meta.Store) {
+	const n = 32
+	before := s.AuthEpoch()
+	errs := make([]error, n)
+	race(n, func(i int) {
+		name := "user-" + itoa(i)
+		if errs[i] = s.CreateUser(ctx(t), meta.User{AccountID: registryID, Name: name, ID: "AIDA" + itoa(i), Path: "/",
+			CreatedAt: base}); errs[i] != nil {
+			return
+		}
+		if errs[i] = s.PutInlinePolicy(ctx(t), registryID, meta.KindUser, name, "p", "{}"); errs[i] != nil {
+			return
+		}
+		errs[i] = s.CreateAccessKey(ctx(t), meta.AccessKey{ID: "AKIA" + itoa(i), AccountID: registryID, UserName: name,
+			SecretSealed: []byte("s"), Status: "Active", CreatedAt: base})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	users, err := s.ListUsers(ctx(t), registryID, "", "", 1000)
+	wantNoErr(t, "ListUsers", err)
+	if len(users) != n {
+		t.Errorf("ListUsers after %d parallel CreateUser has %d users", n, len(users))
+	}
+	if after := s.AuthEpoch(); after < before+3*n {
+		t.Errorf("AuthEpoch after %d auth writes = %d, want at least %d", 3*n, after, before+3*n)
+	}
 }

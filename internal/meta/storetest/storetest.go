@@ -62,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"ImageIDs", imageIDTests},
 		{"Concurrency", concurrencyTests},
 		{"KMSKeys", kmsTests},
+		{"ReferenceRaces", referenceRaceTests},
+		{"Leases", leaseTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
