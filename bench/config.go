@@ -13,9 +13,18 @@ import (
 const (
 	targetBerth        = "berth"
 	targetDistribution = "distribution"
+	// berth scaled out: metadata in PostgreSQL, blobs in S3 (versitygw), one replica or two.
+	targetPGS3   = "berth-pg-s3"
+	targetPGS3x2 = "berth-pg-s3-x2"
 )
 
-var allTargets = []string{targetBerth, targetDistribution}
+var allTargets = []string{targetBerth, targetDistribution, targetPGS3, targetPGS3x2}
+
+// clusterReplicas is how many replicas each PostgreSQL+S3 target runs.
+var clusterReplicas = map[string]int{targetPGS3: 1, targetPGS3x2: 2}
+
+// isBerth reports whether target runs berth (in any deployment).
+func isBerth(target string) bool { return target != targetDistribution }
 
 // Scenario names, in the order they run. Each one produces one or more rows (a scenario and
 // a variant, e.g. "push-large c=2"); the ECR ones run against berth only.
@@ -79,7 +88,8 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	fs.BoolVar(&c.quick, "quick", false, "quick mode (well under a minute for both targets): small sizes and short floods, for CI")
 	fs.IntVar(&c.runs, "runs", 1, "number of runs; each run starts every target afresh on an empty data dir; the table shows medians and min–max")
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios: "+strings.Join(allScenarios, ","))
-	fs.StringVar(&targets, "targets", "berth,distribution", "comma-separated targets: berth, distribution")
+	fs.StringVar(&targets, "targets", strings.Join(allTargets, ","), "comma-separated targets: "+strings.Join(allTargets, ", ")+
+		" (berth-pg-s3: PostgreSQL metadata and S3 blobs, started for the run; -x2: two replicas, requests round-robin)")
 	fs.StringVar(&c.berthBin, "berth", "", "berth binary to run (default: go build ./cmd/berth into a temporary directory)")
 	fs.StringVar(&c.outFile, "out", "", "append every measurement as JSON lines to this file (for -summarize)")
 	fs.BoolVar(&c.summarize, "summarize", false, "print the table from JSON-lines files given as arguments (written with -out) and exit")
@@ -107,7 +117,7 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	fs.IntVar(&c.ecrSetupC, "ecr-setup-c", 16, "ECR scenarios: concurrency of the (untimed) image creation")
 	fs.StringVar(&authCs, "auth-c", "1,8", "get-authorization-token: concurrencies")
 	fs.Usage = func() {
-		fmt.Fprintf(errOut, "usage: go run ./bench [-quick] [-runs N] [-scenarios a,b] [-targets berth,distribution] [-berth PATH] [-out results.jsonl]\n"+
+		fmt.Fprintf(errOut, "usage: go run ./bench [-quick] [-runs N] [-scenarios a,b] [-targets berth,distribution,...] [-berth PATH] [-out results.jsonl]\n"+
 			"       go run ./bench -summarize results.jsonl...\n\n")
 		fs.PrintDefaults()
 	}

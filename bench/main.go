@@ -99,7 +99,7 @@ func setup(cfg *config, log io.Writer) (*benchmark, error) {
 		return nil, err
 	}
 	b.berthBin = cfg.berthBin
-	if b.berthBin == "" && slices.Contains(cfg.targets, targetBerth) {
+	if b.berthBin == "" && slices.ContainsFunc(cfg.targets, isBerth) {
 		t0 := time.Now()
 		if b.berthBin, err = buildBerth(root, b.workDir); err != nil {
 			b.close()
@@ -166,11 +166,9 @@ func (b *benchmark) runTarget(ctx context.Context, run int, target string) {
 	cfg := b.cfg
 	rec := &runRecord{Type: "run", Mode: cfg.mode(), Run: run, Target: target,
 		Version: versionOf(target, b.root, b.berthBin, b.builtHere)}
-	switch target {
-	case targetBerth:
+	rec.Auth = "no authentication"
+	if isBerth(target) {
 		rec.Auth = "authentication on"
-	default:
-		rec.Auth = "no authentication"
 	}
 	busy, idle := waitIdle(cfg.idleWait, cfg.idleThresh)
 	rec.IdleCores, rec.Idle = busy, idle
@@ -181,10 +179,13 @@ func (b *benchmark) runTarget(ctx context.Context, run int, target string) {
 	t0 := time.Now()
 	var srv *server
 	var err error
-	if target == targetBerth {
+	switch target {
+	case targetBerth:
 		srv, err = startBerth(ctx, b.berthBin, b.workDir, run)
-	} else {
+	case targetDistribution:
 		srv, err = startDistribution(ctx, b.workDir, run)
+	default:
+		srv, err = startBerthCluster(ctx, b.berthBin, b.workDir, target, run, clusterReplicas[target])
 	}
 	if err != nil {
 		rec.Error = fmt.Sprintf("did not start: %v", err)

@@ -121,6 +121,9 @@ func (rep *report) sortRows() {
 	slices.SortStableFunc(rep.rows, func(a, b string) int { return scen(a) - scen(b) })
 }
 
+// ran reports whether target has results.
+func (rep *report) ran(target string) bool { return len(rep.cells[target]) > 0 }
+
 func (rep *report) cell(target, row string) *cell {
 	if rep.cells[target] == nil {
 		return nil
@@ -283,7 +286,18 @@ func (rep *report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tberth\tDistribution\tberth÷Distribution\tberth p50 / p99\tDistribution p50 / p99\tserver CPU/op berth / Distribution\ttarget (berth)\tresult")
+	// The PostgreSQL+S3 columns appear when those targets ran.
+	var clusters []string
+	for _, t := range []string{targetPGS3, targetPGS3x2} {
+		if rep.ran(t) {
+			clusters = append(clusters, t)
+		}
+	}
+	header := "scenario\tberth\tDistribution\tberth÷Distribution\tberth p50 / p99\tDistribution p50 / p99\tserver CPU/op berth / Distribution\ttarget (berth)\tresult"
+	for _, t := range clusters {
+		header += "\t" + t + " (p50 / p99)"
+	}
+	fmt.Fprintln(tw, header)
 	pass, miss := 0, 0
 	for _, row := range rep.rows {
 		b, d := rep.cell(targetBerth, row), rep.cell(targetDistribution, row)
@@ -325,6 +339,17 @@ func (rep *report) print(w io.Writer) {
 				errs = append(errs, fmt.Sprintf("%s %d", c.name, c.c.errors))
 			}
 		}
+		for _, t := range clusters {
+			c := rep.cell(t, row)
+			if c == nil {
+				cols = append(cols, "–")
+				continue
+			}
+			cols = append(cols, figure(c.tp, c.unit)+" ("+latencies(c)+")")
+			if c.errors > 0 {
+				errs = append(errs, fmt.Sprintf("%s %d", t, c.errors))
+			}
+		}
 		if len(errs) > 0 {
 			cols[8] = strings.TrimSpace(cols[8] + " ERRORS (" + strings.Join(errs, ", ") + ")")
 		}
@@ -337,7 +362,7 @@ func (rep *report) print(w io.Writer) {
 		if !ok {
 			continue
 		}
-		line := fmt.Sprintf("peak RSS (VmHWM over the whole run) %-13s %s", t+":", figure(hs, "MiB"))
+		line := fmt.Sprintf("peak RSS (VmHWM over the whole run) %-16s %s", t+":", figure(hs, "MiB"))
 		if t == targetBerth {
 			verdict := "PASS"
 			if median(hs) > maxRSSMiB {
@@ -359,6 +384,11 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintln(w, "berth runs with authentication and authorization on, as an IAM user with AmazonEC2ContainerRegistryPowerUser "+
 		"(Basic AWS:<token> on every /v2 request, SigV4 on every ECR call, each one authorized by the policy evaluator); "+
 		"Distribution runs without (its htpasswd auth would bcrypt-verify every request, which measures bcrypt, not the registry).")
+	if len(clusters) > 0 {
+		fmt.Fprintln(w, "berth-pg-s3: metadata in PostgreSQL (fsync on) and blobs in S3 (versitygw), both on this machine and "+
+			"started for the run; -x2 runs two replicas and sends requests round-robin (no sticky sessions). "+
+			"PostgreSQL and versitygw share the same cores; their CPU is not in berth's.")
+	}
 	fmt.Fprintln(w, "MB/s = 10^6 bytes/s. Latencies are per operation: a whole blob, a whole image, a whole listing (all pages), or one request.")
 	for _, p := range rep.problems {
 		fmt.Fprintf(w, "ERROR: %s\n", p)

@@ -92,62 +92,6 @@ func launch(target string, cmd *exec.Cmd, dataDir, logPath string) (*server, err
 	return s, nil
 }
 
-// startBerth runs `berth serve` on a free port and a fresh data dir under workDir, waits for
-// its startup line and /readyz, and takes a registry token for /v2 from GetAuthorizationToken.
-func startBerth(ctx context.Context, bin, workDir string, run int) (*server, error) {
-	dataDir, err := os.MkdirTemp(workDir, fmt.Sprintf("berth-run%d-data-", run))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--access-log=false")
-	cmd.Env = append(envWithout("BERTH_"), "BERTH_ROOT_ACCESS_KEY_ID="+rootAccessKeyID,
-		"BERTH_ROOT_SECRET_ACCESS_KEY="+rootSecret, "BERTH_REGION="+region)
-	s, err := launch(targetBerth, cmd, dataDir, filepath.Join(workDir, fmt.Sprintf("berth-run%d.log", run)))
-	if err != nil {
-		os.RemoveAll(dataDir)
-		return nil, err
-	}
-	fail := func(err error) (*server, error) {
-		s.stop()
-		return nil, fmt.Errorf("%w\n--- berth log (last lines) ---\n%s", err, s.logTail(20))
-	}
-	deadline := time.Now().Add(startTimeout)
-	var addr string
-	for addr == "" {
-		b, _ := os.ReadFile(s.logPath)
-		for _, line := range strings.Split(string(b), "\n") {
-			if a, ok := parseStartupLine(line); ok {
-				addr = a
-			}
-		}
-		if addr != "" {
-			break
-		}
-		if s.exited() {
-			return fail(fmt.Errorf("berth exited before serving: %v", s.waitErr))
-		}
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-		if time.Now().After(deadline) {
-			return fail(fmt.Errorf("berth did not log its startup line within %s", startTimeout))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.base = "http://" + addr
-	if err := s.waitHTTP(ctx, "/readyz", deadline); err != nil {
-		return fail(err)
-	}
-	root := &ecrClient{base: s.base, keyID: rootAccessKeyID, secret: rootSecret, region: region, hc: newHTTPClient(64)}
-	if s.ecr, err = root.asIAMUser(ctx); err != nil {
-		return fail(fmt.Errorf("creating the benchmark's IAM user: %w", err))
-	}
-	if s.auth, err = s.ecr.registryAuth(ctx); err != nil {
-		return fail(fmt.Errorf("taking a registry token: %w", err))
-	}
-	return s, nil
-}
-
 // distributionConfig is the configuration of the peer: filesystem storage, delete enabled,
 // the in-memory blob descriptor cache (as in the Debian package's default), no auth, no access
 // log, log level warn.

@@ -88,11 +88,22 @@ func (r *Registry) RunUploadPurger(ctx context.Context, interval time.Duration) 
 			r.log.Warn("release the upload purge lease", "err", err)
 		}
 	}()
+	holding := false
 	for {
-		if _, n, err := r.PurgeUploadsIfHolder(ctx, 2*interval); err != nil && ctx.Err() == nil {
+		held, n, err := r.PurgeUploadsIfHolder(ctx, 2*interval)
+		if err != nil && ctx.Err() == nil {
 			r.log.Error("purge expired uploads", "err", err)
 		} else if n > 0 {
 			r.log.Info("purged expired uploads", "count", n)
+		}
+		// Which replica runs the job is worth a line when it changes, not every pass.
+		if err == nil && held != holding {
+			holding = held
+			if held {
+				r.log.Info("this replica now purges expired uploads", "lease", uploadPurgeLease, "holder", r.holder)
+			} else {
+				r.log.Info("another replica purges expired uploads now", "lease", uploadPurgeLease)
+			}
 		}
 		select {
 		case <-ctx.Done():

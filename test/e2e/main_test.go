@@ -95,6 +95,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/berth-registry/berth/internal/testutil/pgtest"
+	"github.com/berth-registry/berth/internal/testutil/s3test"
 )
 
 // Package state set up once by TestMain and read-only afterwards.
@@ -149,6 +152,10 @@ func runTests(m *testing.M) int {
 
 	code := m.Run()
 	stopSharedServer()
+	s3test.StopShared()
+	if err := pgtest.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+	}
 	return code
 }
 

@@ -43,52 +43,83 @@ import (
 // EnvURL names the environment variable of an existing server to use.
 const EnvURL = "BERTH_TEST_POSTGRES_URL"
 
-// server is the one PostgreSQL server of the test binary. It is package state because
-// the cluster outlives each test: it is started once, by whichever test comes first.
-var server struct {
+// Server is a PostgreSQL server that gives out databases: a throwaway cluster this
+// package started, or the server EnvURL names.
+type Server struct {
+	admin  string // URL of the maintenance database
+	dir    string // the throwaway cluster's directory, "" for an external server
+	pgCtl  string
+	asUser []string // the command prefix that runs a program as the postgres user
+}
+
+// Options shape a throwaway cluster.
+type Options struct {
+	// Durable keeps PostgreSQL's crash-safe defaults (fsync, synchronous commit, full
+	// page writes), as a production server runs: for benchmarks. Tests turn them off.
+	Durable bool
+}
+
+// shared is the one server of the test binary. It is package state because the
+// cluster outlives each test: it is started once, by whichever test comes first.
+var shared struct {
 	mu      sync.Mutex
 	started bool
 	err     error
-	admin   string // URL of the maintenance database
-	dir     string // the throwaway cluster's directory, "" for an external server
-	pgCtl   string
-	asUser  []string // the command prefix that runs a program as the postgres user
+	server  *Server
 }
 
 // Start returns the URL of a new, empty database. It fails the test if no server can
 // be had.
 func Start(t testing.TB) string {
 	t.Helper()
-	server.mu.Lock()
-	defer server.mu.Unlock()
-	if !server.started {
-		server.started = true
-		server.err = start()
+	shared.mu.Lock()
+	if !shared.started {
+		shared.started = true
+		if u := os.Getenv(EnvURL); u != "" {
+			shared.server = &Server{admin: u}
+		} else {
+			shared.server, shared.err = StartServer(Options{})
+		}
 	}
-	if server.err != nil {
-		t.Fatalf("pgtest: %v", server.err)
-	}
-	name := "berth_test_" + randomHex(6)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, server.admin)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", redact(server.admin), err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
-	}
-	if server.dir == "" {
-		admin := server.admin
-		t.Cleanup(func() { dropDatabase(t, admin, name) })
-	}
-	u, err := url.Parse(server.admin)
+	srv, err := shared.server, shared.err
+	shared.mu.Unlock()
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u, err := srv.NewDatabase(ctx)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	if srv.dir == "" {
+		t.Cleanup(func() { dropDatabase(t, srv.admin, strings.TrimPrefix(mustPath(u), "/")) })
+	}
+	return u
+}
+
+func mustPath(u string) string {
+	p, _ := url.Parse(u)
+	return p.Path
+}
+
+// NewDatabase creates a new, empty database and returns its URL.
+func (s *Server) NewDatabase(ctx context.Context) (string, error) {
+	name := "berth_test_" + randomHex(6)
+	conn, err := pgx.Connect(ctx, s.admin)
+	if err != nil {
+		return "", fmt.Errorf("connect to %s: %w", redact(s.admin), err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	u, err := url.Parse(s.admin)
+	if err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 // Main runs the tests and then stops the cluster, for TestMain.
@@ -103,19 +134,30 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Stop stops the throwaway cluster, if one was started, and removes its files.
+// Stop stops the test binary's throwaway cluster, if one was started, and removes its
+// files.
 func Stop() error {
-	server.mu.Lock()
-	defer server.mu.Unlock()
-	if server.dir == "" {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	srv := shared.server
+	shared.server, shared.started, shared.err = nil, false, nil
+	if srv == nil {
 		return nil
 	}
-	dir := server.dir
-	server.dir, server.started, server.err = "", false, nil
-	out, err := run(append(server.asUser, server.pgCtl, "-D", filepath.Join(dir, "data"), "-m", "immediate", "-w", "stop"))
-	if rmErr := os.RemoveAll(dir); err == nil && rmErr != nil {
+	return srv.Stop()
+}
+
+// Stop stops a throwaway cluster and removes its files; an external server is left
+// alone.
+func (s *Server) Stop() error {
+	if s.dir == "" {
+		return nil
+	}
+	out, err := run(append(s.asUser, s.pgCtl, "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop"))
+	if rmErr := os.RemoveAll(s.dir); err == nil && rmErr != nil {
 		err = rmErr
 	}
+	s.dir = ""
 	if err != nil {
 		return fmt.Errorf("stop postgres: %v: %s", err, out)
 	}
@@ -136,31 +178,28 @@ func dropDatabase(t testing.TB, admin, name string) {
 	}
 }
 
-// start finds the server: the one EnvURL names, or a new cluster.
-func start() error {
-	if u := os.Getenv(EnvURL); u != "" {
-		server.admin = u
-		return nil
-	}
+// StartServer starts a throwaway cluster on a free loopback port (for programs that
+// are not tests too: the benchmark). Stop it with Stop.
+func StartServer(o Options) (*Server, error) {
 	bin, err := binDir(binGlob)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	server.pgCtl = filepath.Join(bin, "pg_ctl")
+	s := &Server{pgCtl: filepath.Join(bin, "pg_ctl")}
 	asUser := []string(nil)
 	if os.Geteuid() == 0 {
 		asUser = []string{"runuser", "-u", "postgres", "--"}
 	}
-	reapOrphans(asUser, server.pgCtl)
+	reapOrphans(asUser, s.pgCtl)
 	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// Whose cluster it is: a test binary killed before Main could stop it leaves it to
-	// the next one to reap.
+	// Whose cluster it is: a process killed before it could stop it leaves it to the
+	// next one to reap.
 	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		os.RemoveAll(dir)
-		return err
+		return nil, err
 	}
 	// PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres
 	// user and its programs run through runuser.
@@ -168,38 +207,40 @@ func start() error {
 		pg, err := user.Lookup("postgres")
 		if err != nil {
 			os.RemoveAll(dir)
-			return fmt.Errorf("running as root needs a postgres user: %w (install postgresql (make tools))", err)
+			return nil, fmt.Errorf("running as root needs a postgres user: %w (install postgresql (make tools))", err)
 		}
 		uid, _ := strconv.Atoi(pg.Uid)
 		gid, _ := strconv.Atoi(pg.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
 			os.RemoveAll(dir)
-			return err
+			return nil, err
 		}
-		server.asUser = asUser
+		s.asUser = asUser
 	}
 	port, err := freePort()
 	if err != nil {
 		os.RemoveAll(dir)
-		return err
+		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := run(append(server.asUser, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
+	if out, err := run(append(s.asUser, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")); err != nil {
 		os.RemoveAll(dir)
-		return fmt.Errorf("initdb: %v: %s", err, out)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c max_connections=300", port, dir)
-	if out, err := run(append(server.asUser, server.pgCtl, "-D", data, "-l", filepath.Join(dir, "log"), "-w",
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300", port, dir)
+	if !o.Durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	if out, err := run(append(s.asUser, s.pgCtl, "-D", data, "-l", filepath.Join(dir, "log"), "-w",
 		"-t", "60", "-o", opts, "start")); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		os.RemoveAll(dir)
-		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, log)
+		return nil, fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, log)
 	}
-	server.dir = dir
-	server.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	return nil
+	s.dir = dir
+	s.admin = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	return s, nil
 }
 
 // dirPrefix begins the names of the clusters' temporary directories; ownerFile, in

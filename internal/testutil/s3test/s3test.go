@@ -108,10 +108,16 @@ func (s *Server) NewBucket() (Config, error) {
 // Main runs the tests, then stops the server and removes its directory.
 func Main(m *testing.M) int {
 	code := m.Run()
+	StopShared()
+	return code
+}
+
+// StopShared stops the test binary's server, if a test started it, for a TestMain that
+// cannot use Main.
+func StopShared() {
 	if shared != nil {
 		shared.Stop()
 	}
-	return code
 }
 
 // Stop kills the server and removes its data.
