@@ -208,7 +208,9 @@ func (b *benchmark) runTarget(ctx context.Context, run int, target string) {
 		rec.Error = fmt.Sprintf("exited during the run: %v\n%s", srv.waitErr, srv.logTail(20))
 	}
 	if cfg.verbose || rec.Error != "" {
-		fmt.Fprintf(b.log, "--- %s log (last lines) ---\n%s\n", target, srv.logTail(40))
+		for i, r := range append([]*server{srv}, srv.replicas...) {
+			fmt.Fprintf(b.log, "--- %s log, replica %d (last lines) ---\n%s\n", target, i+1, r.logTail(100000))
+		}
 	}
 	srv.stop()
 	rec.Seconds = time.Since(t0).Seconds()

@@ -125,6 +125,9 @@ func (r *Registry) appendChunk(ctx context.Context, u meta.Upload, c Chunk, h ha
 		return 0, keyFailure(err) // the repository's KMS key cannot be used
 	}
 	if err != nil {
+		// The client's connection breaking is the usual cause, but a failing blob store
+		// must show in the log.
+		r.log.WarnContext(ctx, "upload chunk failed", "upload", u.ID, "offset", u.Size, "bytes", n, "err", err)
 		return 0, wrapf(errcode.BlobUploadInvalid, err,
 			"upload %s failed after %d bytes of this chunk; resume from byte %d", u.ID, n, u.Size)
 	}

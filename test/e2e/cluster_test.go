@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -42,9 +44,12 @@ func TestCluster(t *testing.T) {
 	// images is every image pushed, to verify on every replica at the end.
 	type pushed struct{ repo, tag, digest string }
 	var images []pushed
+	// plaintext is some content pushed, to look for in the bucket.
+	var plaintext []byte
 
 	t.Run("chunks of one upload alternate between replicas", func(t *testing.T) {
 		data := randomBytes(13<<20 + 12345)
+		plaintext = data[7<<20 : 7<<20+64]
 		chunks := [][]byte{data[:5<<20], data[5<<20 : 10<<20], data[10<<20 : 10<<20+100], data[10<<20+100:]}
 		up := startUpload(t, regs[r1], "cluster/chunked")
 		for i, ch := range chunks {
@@ -206,6 +211,27 @@ func TestCluster(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+
+	t.Run("the bucket holds ciphertext only", func(t *testing.T) {
+		files := 0
+		err := filepath.WalkDir(s3.Dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files++
+			if bytes.Contains(b, plaintext) {
+				t.Errorf("%s holds pushed bytes in plaintext", path)
+			}
+			return nil
+		})
+		if err != nil || files == 0 {
+			t.Fatalf("walking the bucket %s: %d files, %v", s3.Dir, files, err)
 		}
 	})
 
