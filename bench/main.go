@@ -207,9 +207,12 @@ func (b *benchmark) runTarget(ctx context.Context, run int, target string) {
 	if srv.exited() {
 		rec.Error = fmt.Sprintf("exited during the run: %v\n%s", srv.waitErr, srv.logTail(20))
 	}
-	if cfg.verbose || rec.Error != "" {
-		for i, r := range append([]*server{srv}, srv.replicas...) {
-			fmt.Fprintf(b.log, "--- %s log, replica %d (last lines) ---\n%s\n", target, i+1, r.logTail(100000))
+	for i, r := range append([]*server{srv}, srv.replicas...) {
+		if cfg.verbose || rec.Error != "" {
+			fmt.Fprintf(b.log, "--- %s log, replica %d (last lines) ---\n%s\n", target, i+1, r.logTail(40))
+		} else if warnings := r.logWarnings(20); warnings != "" {
+			// A failed operation's cause is in the server's log, not in the client's view.
+			fmt.Fprintf(b.log, "--- %s log, replica %d: warnings and errors ---\n%s\n", target, i+1, warnings)
 		}
 	}
 	srv.stop()

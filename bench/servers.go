@@ -215,6 +215,21 @@ func (s *server) stop() {
 	os.RemoveAll(s.dataDir)
 }
 
+// logWarnings returns up to n log lines of level WARN or ERROR (berth's text log).
+func (s *server) logWarnings(n int) string {
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out[:min(n, len(out))], "\n")
+}
+
 func (s *server) logTail(n int) string {
 	b, err := os.ReadFile(s.logPath)
 	if err != nil {

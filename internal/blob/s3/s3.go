@@ -134,6 +134,13 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			// The default token bucket stops retrying after a burst of failures,
 			// which turns a short S3 brown-out into failed pushes.
 			so.RateLimiter = ratelimit.None
+			// A filesystem-backed S3 server (versitygw's posix backend) prunes empty
+			// directories: a PUT racing the delete of another upload's last chunk can find
+			// its parent directory gone and answer 409 ExistingObjectIsDirectory. No key
+			// of this store is a prefix of another, so that answer is always transient.
+			so.Retryables = append(so.Retryables, retry.RetryableErrorCode{
+				Codes: map[string]struct{}{"ExistingObjectIsDirectory": {}},
+			})
 		})
 	})
 	partSize := cfg.PartSize

@@ -340,6 +340,11 @@ type flakyProxy struct {
 	next      http.Handler
 	failFirst bool
 	failAll   atomic.Bool
+	// status and code make the error answered (default 503 SlowDown), to requests of
+	// method only if it is set.
+	status int
+	code   string
+	method string
 
 	mu     sync.Mutex
 	seen   map[string]bool // requests failed once
@@ -357,7 +362,7 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op += " (copy)"
 	}
 	p.mu.Lock()
-	fail := p.failAll.Load() || (p.failFirst && !p.seen[req])
+	fail := (p.failAll.Load() || (p.failFirst && !p.seen[req])) && (p.method == "" || r.Method == p.method)
 	if fail {
 		p.seen[req] = true
 		p.failed[op]++
@@ -369,6 +374,11 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	io.Copy(io.Discard, r.Body)
 	w.Header().Set("Content-Type", "application/xml")
+	if p.status != 0 {
+		w.WriteHeader(p.status)
+		io.WriteString(w, `<Error><Code>`+p.code+`</Code><Message>injected</Message></Error>`)
+		return
+	}
 	w.WriteHeader(http.StatusServiceUnavailable)
 	io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 }
@@ -385,6 +395,25 @@ func newFlakyStore(t *testing.T, c s3test.Config, failFirst bool) (*s3.Store, *f
 	t.Cleanup(srv.Close)
 	c.Endpoint = srv.URL
 	return newStore(t, c, ""), p
+}
+
+// TestRetriesOnVanishedDirectory: versitygw's posix backend answers a PUT whose parent
+// directory another request just pruned with 409 ExistingObjectIsDirectory; the store
+// retries it.
+func TestRetriesOnVanishedDirectory(t *testing.T) {
+	s, p := newFlakyStore(t, s3test.Start(t), true)
+	p.status, p.code, p.method = http.StatusConflict, "ExistingObjectIsDirectory", http.MethodPut
+	data := randomBytes(4096, 9)
+	id := blobtest.NewUploadID()
+	appendChunk(t, s, id, 0, data)
+	if err := s.Commit(t.Context(), id, int64(len(data)), digest.FromBytes(data)); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed["PUT "] == 0 {
+		t.Fatalf("no PUT was answered 409 (failed: %v): the test tested nothing", p.failed)
+	}
 }
 
 // TestRetriesOn503: every request of a push in chunks, its commit, a read and an
