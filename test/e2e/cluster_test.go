@@ -33,7 +33,7 @@ func TestCluster(t *testing.T) {
 	c := newCluster(t, pgURL, s3.Endpoint,
 		"--blobs", "s3://"+s3.Bucket+"/registry",
 		"--s3-region", s3.Region, "--s3-access-key", s3.AccessKey, "--s3-secret-key", s3.SecretKey,
-		"--upload-purge-interval", "1s", "--access-log=false")
+		"--upload-purge-interval", "2s", "--access-log=false")
 	r1 := c.start(0)
 	r2, r3 := c.start(1), c.start(2)
 	cred := creds{"AWS", r1.token(t)}
@@ -160,10 +160,10 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("one replica at a time purges uploads, and another takes over when it dies", func(t *testing.T) {
-		holder := waitForOnePurger(t, c, 10*time.Second)
+		holder := waitForOnePurger(t, c, 15*time.Second)
 		holder.kill(t)
-		// The lease lasts two purge intervals (2 s): another replica takes it soon after.
-		next := waitForOnePurger(t, c, 10*time.Second)
+		// The lease lasts two purge intervals (4 s): another replica takes it soon after.
+		next := waitForOnePurger(t, c, 15*time.Second)
 		if next == holder {
 			t.Fatalf("%s still holds the lease after it was killed", holder.name)
 		}
@@ -173,7 +173,7 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		time.Sleep(3 * time.Second)
-		if again := waitForOnePurger(t, c, 10*time.Second); again != next {
+		if again := waitForOnePurger(t, c, 15*time.Second); again != next {
 			t.Fatalf("after %s came back, %s purges instead of %s", holder.name, again.name, next.name)
 		}
 	})
