@@ -251,9 +251,20 @@ type Manifests interface {
 	// ErrReferenced (wrapped in a *ReferencedError) if an index in the repository
 	// references it, ErrNotFound if absent.
 	DeleteManifest(ctx context.Context, repoID int64, dgst digest.Digest) error
+	// RepositoryManifest returns the repository called name and the manifest (Payload
+	// nil) that ref names in it, in one round trip to the database: a pull's two lookups.
+	// It fails with ErrNotFound if there is no such repository; a repository without
+	// that manifest comes back with a zero Manifest (Digest "").
+	RepositoryManifest(ctx context.Context, registryID, name string, ref ManifestRef) (Repository, Manifest, error)
 	// Referrers lists manifests whose subject is dgst, optionally only artifactType,
 	// oldest push first; none is an empty, non-nil slice.
 	Referrers(ctx context.Context, repoID int64, dgst digest.Digest, artifactType string) ([]Descriptor, error)
+}
+
+// ManifestRef names a manifest by tag, or by digest when Digest is set.
+type ManifestRef struct {
+	Tag    string
+	Digest digest.Digest
 }
 
 // ReferencedError names the manifest that keeps a manifest or blob from being deleted.

@@ -37,11 +37,39 @@ type ServedManifest struct {
 // Docker schema1 for a client that asks only for that, as ECR does; a reference by
 // digest always returns the stored bytes.
 func (r *Registry) GetManifest(ctx context.Context, rr RepoRef, ref string, accept []string) (ServedManifest, error) {
-	repo, err := r.Repository(ctx, rr)
-	if err != nil {
+	if err := ValidateRepositoryName(rr.Name); err != nil {
 		return ServedManifest{}, err
 	}
-	return r.ServeManifest(ctx, repo, ref, accept)
+	var mref meta.ManifestRef
+	var refErr error
+	if IsDigest(ref) {
+		mref.Digest, refErr = ParseDigest(ref)
+	} else {
+		refErr = ValidateTag(ref)
+		mref.Tag = ref
+	}
+	if refErr != nil {
+		// A missing repository is the first thing wrong, as before any reference.
+		if _, err := r.Repository(ctx, rr); err != nil {
+			return ServedManifest{}, err
+		}
+		return ServedManifest{}, refErr
+	}
+	// The repository and the manifest in one lookup: a pull's hot path.
+	repo, m, err := r.meta.RepositoryManifest(ctx, rr.Registry, rr.Name, mref)
+	if errors.Is(err, meta.ErrNotFound) {
+		return ServedManifest{}, notFound(rr)
+	}
+	if err != nil {
+		return ServedManifest{}, internal(err)
+	}
+	if m.Digest == "" {
+		if mref.Digest != "" {
+			return ServedManifest{}, errcode.New(errcode.ManifestUnknown, "manifest %s is not in repository %q", mref.Digest, repo.Name)
+		}
+		return ServedManifest{}, errcode.New(errcode.ManifestUnknown, "tag %q is not in repository %q", ref, repo.Name)
+	}
+	return r.serve(ctx, repo, m, mref.Tag != "", ref, accept)
 }
 
 // ServeManifest is GetManifest in a repository already looked up.
@@ -50,6 +78,11 @@ func (r *Registry) ServeManifest(ctx context.Context, repo meta.Repository, ref 
 	if err != nil {
 		return ServedManifest{}, err
 	}
+	return r.serve(ctx, repo, m, byTag, ref, accept)
+}
+
+// serve is the manifest m of repo as a client asked for it (ref, accept).
+func (r *Registry) serve(ctx context.Context, repo meta.Repository, m meta.Manifest, byTag bool, ref string, accept []string) (ServedManifest, error) {
 	payload, err := r.payload(ctx, repo, m)
 	if err != nil {
 		return ServedManifest{}, err

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Blobs", blobTests},
 		{"Uploads", uploadTests},
 		{"Manifests", manifestTests},
+		{"RepositoryManifest", lookupTests},
 		{"PutResult", putResultTests},
 		{"ImmutableTags", immutableTagTests},
 		{"Tags", tagTests},
