@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,54 @@ func TestStatusWriterWithoutReaderFrom(t *testing.T) {
 	n, err := sw.ReadFrom(strings.NewReader("body over HTTP/2"))
 	if err != nil || n != 16 || rec.Body.String() != "body over HTTP/2" || sw.status != http.StatusOK {
 		t.Fatalf("ReadFrom = %d, %v; body %q status %d", n, err, rec.Body.String(), sw.status)
+	}
+}
+
+// writeLog is a ResponseWriter with ReadFrom, as HTTP/1's, that notes what reached it.
+type writeLog struct {
+	http.ResponseWriter
+	writes   []int
+	readFrom int
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, len(p))
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *writeLog) ReadFrom(r io.Reader) (int64, error) {
+	w.readFrom++
+	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+}
+
+// A file (alone or limited, as ServeContent passes it) goes to the connection's ReadFrom,
+// which sends it with sendfile; any other body is written 1 MiB at a time.
+func TestStatusWriterCopies(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data := bytes.Repeat([]byte("berth"), 600_000) // 3 MB
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []io.Reader{f, &io.LimitedReader{R: f, N: int64(len(data))}} {
+		f.Seek(0, io.SeekStart)
+		w := &writeLog{ResponseWriter: httptest.NewRecorder()}
+		if n, err := (&statusWriter{ResponseWriter: w}).ReadFrom(src); err != nil || n != int64(len(data)) || w.readFrom != 1 {
+			t.Errorf("ReadFrom(%T) = %d, %v, with %d calls of the connection's ReadFrom; want all of the file through one", src, n, err, w.readFrom)
+		}
+	}
+	// A reader with neither WriterTo nor a file under it, as a decrypted blob.
+	w := &writeLog{ResponseWriter: httptest.NewRecorder()}
+	n, err := (&statusWriter{ResponseWriter: w}).ReadFrom(io.LimitReader(struct{ io.Reader }{bytes.NewReader(data)}, int64(len(data))))
+	if err != nil || n != int64(len(data)) || w.readFrom != 0 {
+		t.Fatalf("ReadFrom = %d, %v (%d calls of the connection's ReadFrom)", n, err, w.readFrom)
+	}
+	for i, size := range w.writes {
+		if size != 1<<20 && i != len(w.writes)-1 {
+			t.Fatalf("writes of %v bytes, want 1 MiB each but the last", w.writes)
+		}
 	}
 }
