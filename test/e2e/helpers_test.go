@@ -604,29 +604,10 @@ func (r *registry) referrers(t testing.TB, repo, subject string) []descriptor {
 	return idx.Manifests
 }
 
-// pushBlob uploads a blob with a monolithic POST + PUT.
+// pushBlob uploads a blob with a POST and a PUT.
 func (r *registry) pushBlob(t testing.TB, repo string, data []byte) string {
 	t.Helper()
-	d := sha256Digest(data)
-	req, _ := http.NewRequest(http.MethodPost, r.url("/v2/%s/blobs/uploads/", repo), nil)
-	resp, body := r.do(t, req)
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("start blob upload: %s", httpErr(resp, body))
-	}
-	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.Header.Get("Location") == "" {
-		t.Fatalf("start blob upload: bad Location %q", resp.Header.Get("Location"))
-	}
-	q := loc.Query()
-	q.Set("digest", d)
-	loc.RawQuery = q.Encode()
-	req, _ = http.NewRequest(http.MethodPut, loc.String(), bytes.NewReader(data))
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, body = r.do(t, req)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("finish blob upload: %s", httpErr(resp, body))
-	}
-	return d
+	return finishUpload(t, r, startUpload(t, r, repo), data, data)
 }
 
 func (r *registry) pushManifest(t testing.TB, repo, ref, mediaType string, body []byte) string {
