@@ -33,7 +33,7 @@ func startBerth(ctx context.Context, bin, workDir string, run int) (*server, err
 // (versitygw), both started for this run, as a scaled-out deployment runs: PostgreSQL with
 // its durable defaults (fsync on), and every replica with the same master key. Requests go
 // round-robin to the replicas.
-func startBerthCluster(ctx context.Context, bin, workDir, target string, run, replicas int) (*server, error) {
+func startBerthCluster(ctx context.Context, bin, workDir, target string, run, replicas int) (srv *server, err error) {
 	pg, err := pgtest.StartServer(pgtest.Options{Durable: true})
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL: %w", err)
@@ -43,45 +43,49 @@ func startBerthCluster(ctx context.Context, bin, workDir, target string, run, re
 		pg.Stop()
 		return nil, fmt.Errorf("S3 server: %w", err)
 	}
+	// The first replica stops the shared servers when it stops; until it exists, this does.
 	cleanup := func() {
 		s3.Stop()
 		pg.Stop()
 	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if srv != nil {
+			srv.stop()
+		} else {
+			cleanup()
+		}
+		srv = nil
+	}()
 	dbURL, err := pg.NewDatabase(ctx)
-	if err == nil {
-		var bucket s3test.Config
-		if bucket, err = s3.NewBucket(); err == nil {
-			master := make([]byte, 32)
-			rand.Read(master)
-			args := []string{"--metadata", dbURL, "--blobs", "s3://" + bucket.Bucket + "/berth",
-				"--s3-endpoint", bucket.Endpoint, "--s3-region", bucket.Region}
-			env := []string{"BERTH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(master),
-				"BERTH_S3_ACCESS_KEY=" + bucket.AccessKey, "BERTH_S3_SECRET_KEY=" + bucket.SecretKey}
-			var first *server
-			for i := 1; i <= replicas && err == nil; i++ {
-				var s *server
-				if s, err = launchBerth(ctx, bin, workDir, target, run, i, args, env); err == nil {
-					if first == nil {
-						first = s
-						first.cleanup = cleanup
-					} else {
-						first.replicas = append(first.replicas, s)
-					}
-				}
-			}
-			if err == nil {
-				if err = first.signIn(ctx); err == nil {
-					return first, nil
-				}
-			}
-			if first != nil {
-				first.stop() // and cleanup
-				return nil, err
-			}
+	if err != nil {
+		return nil, err
+	}
+	bucket, err := s3.NewBucket()
+	if err != nil {
+		return nil, err
+	}
+	master := make([]byte, 32)
+	rand.Read(master)
+	args := []string{"--metadata", dbURL, "--blobs", "s3://" + bucket.Bucket + "/berth",
+		"--s3-endpoint", bucket.Endpoint, "--s3-region", bucket.Region}
+	env := []string{"BERTH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(master),
+		"BERTH_S3_ACCESS_KEY=" + bucket.AccessKey, "BERTH_S3_SECRET_KEY=" + bucket.SecretKey}
+	for i := 1; i <= replicas; i++ {
+		r, err := launchBerth(ctx, bin, workDir, target, run, i, args, env)
+		if err != nil {
+			return srv, err
+		}
+		if srv == nil {
+			srv = r
+			srv.cleanup = cleanup
+		} else {
+			srv.replicas = append(srv.replicas, r)
 		}
 	}
-	cleanup()
-	return nil, err
+	return srv, srv.signIn(ctx)
 }
 
 // launchBerth starts one berth process with args and env added to the defaults and waits
