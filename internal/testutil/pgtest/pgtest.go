@@ -88,38 +88,38 @@ func Start(t testing.TB) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	u, err := srv.NewDatabase(ctx)
+	name, u, err := srv.newDatabase(ctx)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	if srv.dir == "" {
-		t.Cleanup(func() { dropDatabase(t, srv.admin, strings.TrimPrefix(mustPath(u), "/")) })
+		t.Cleanup(func() { dropDatabase(t, srv.admin, name) })
 	}
 	return u
 }
 
-func mustPath(u string) string {
-	p, _ := url.Parse(u)
-	return p.Path
-}
-
 // NewDatabase creates a new, empty database and returns its URL.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
-	name := "berth_test_" + randomHex(6)
+	_, u, err := s.newDatabase(ctx)
+	return u, err
+}
+
+func (s *Server) newDatabase(ctx context.Context) (name, dbURL string, err error) {
+	name = "berth_test_" + randomHex(6)
 	conn, err := pgx.Connect(ctx, s.admin)
 	if err != nil {
-		return "", fmt.Errorf("connect to %s: %w", redact(s.admin), err)
+		return "", "", fmt.Errorf("connect to %s: %w", redact(s.admin), err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("create database %s: %w", name, err)
+		return "", "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	u, err := url.Parse(s.admin)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	u.Path = "/" + name
-	return u.String(), nil
+	return name, u.String(), nil
 }
 
 // Main runs the tests and then stops the cluster, for TestMain.
